@@ -1,0 +1,42 @@
+using StackExchange.Redis;
+
+namespace BatchAspire.Core.Redis;
+
+/// <summary>
+/// The one place that builds Redis keys (docs/architecture.md, "Redis data model").
+/// Keys of one job carry the hash tag <c>{jobId}</c> so scripts and transactions can touch them together.
+/// </summary>
+public static class RedisKeys
+{
+    public static readonly RedisKey Sequence = "ba:seq";
+
+    public static RedisKey File(string fileId) => $"ba:file:{fileId}";
+    public static RedisKey FileData(string fileId) => $"ba:file:{fileId}:data";
+    public static RedisKey FileLineLengths(string fileId) => $"ba:file:{fileId}:lens";
+    public static RedisKey FileCustomIds(string fileId) => $"ba:file:{fileId}:ids";
+    public static RedisKey TenantFiles(string tenant) => $"ba:tenant:{tenant}:files";
+
+    public static RedisKey Job(string jobId) => $"ba:{{{jobId}}}:job";
+    public static RedisKey TenantBatches(string tenant) => $"ba:tenant:{tenant}:batches";
+    public static readonly RedisKey ValidatingJobs = "ba:jobs:validating";
+
+    public static RedisKey JobChunks(string jobId) => $"ba:{{{jobId}}}:chunks";
+    public static RedisKey Chunk(string chunkId) => $"ba:{{{ChunkIds.JobOf(chunkId)}}}:chunk:{ChunkIds.NumberOf(chunkId)}";
+    public static RedisKey ChunkLines(string chunkId) => $"ba:{{{ChunkIds.JobOf(chunkId)}}}:chunk:{ChunkIds.NumberOf(chunkId)}:lines";
+
+    public static readonly RedisKey PollDue = "ba:poll:due";
+    public static readonly RedisKey PollFence = "ba:poll:fence";
+
+    public static RedisKey JobResults(string jobId) => $"ba:{{{jobId}}}:results";
+    public static RedisKey JobTries(string jobId) => $"ba:{{{jobId}}}:tries";
+}
+
+/// <summary>A chunk id is <c>{jobId}.{n}</c>, so any service can find the job from it.</summary>
+public static class ChunkIds
+{
+    public static string Create(string jobId, int number) => $"{jobId}.{number}";
+
+    public static string JobOf(string chunkId) => chunkId[..chunkId.LastIndexOf('.')];
+
+    public static int NumberOf(string chunkId) => int.Parse(chunkId.AsSpan(chunkId.LastIndexOf('.') + 1));
+}
