@@ -1,0 +1,1 @@
+namespace BatchAspire.Intake.Tests;

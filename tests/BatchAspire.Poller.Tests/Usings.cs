@@ -1,0 +1,1 @@
+namespace BatchAspire.Poller.Tests;
