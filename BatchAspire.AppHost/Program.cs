@@ -1,2 +1,36 @@
+using BatchAspire.AppHost;
+using BatchAspire.AppHost.Infrastructure;
+using BatchAspire.Contracts;
+using Microsoft.Extensions.Configuration;
+
 var builder = DistributedApplication.CreateBuilder(args);
+var dataDirectory = builder.RunDataDirectory();
+
+var cache = builder.AddBatchRedis(ResourceNames.Cache, dataDirectory);
+var messaging = builder.AddBatchRabbitMQ(ResourceNames.Messaging, dataDirectory);
+
+var sandbox = builder.AddProject<Projects.BatchAspire_Sandbox>(ResourceNames.Sandbox)
+    .WithEnvironment("Sandbox__DataDirectory", Path.Combine(dataDirectory, ResourceNames.Sandbox))
+    .WithConfigurationSection(builder.Configuration, "Sandbox")
+    .WithHttpHealthCheck("/health");
+
+var provider = builder.AddProvider(sandbox);
+
+builder.AddProject<Projects.BatchAspire_Intake>(ResourceNames.Intake)
+    .WithReference(cache).WaitFor(cache)
+    .WithReference(messaging).WaitFor(messaging)
+    .WithConfigurationSection(builder.Configuration, "Intake")
+    .WithExternalHttpEndpoints()
+    .WithHttpHealthCheck("/health");
+
+builder.AddWorker<Projects.BatchAspire_Submitter>(ResourceNames.Submitter, cache, messaging, provider);
+
+// Pollers scale on their own: replicas share the open chunks through leases in Redis.
+var pollerReplicas = builder.AddParameter("poller-replicas", "2", publishValueAsDefault: true);
+builder.AddWorker<Projects.BatchAspire_Poller>(ResourceNames.Poller, cache, messaging, provider)
+    .WithEnvironment("Poller__Replicas", pollerReplicas)
+    .WithReplicas(builder.Configuration.GetValue("Parameters:poller-replicas", 2));
+
+builder.AddWorker<Projects.BatchAspire_Results>(ResourceNames.Results, cache, messaging, provider);
+
 builder.Build().Run();

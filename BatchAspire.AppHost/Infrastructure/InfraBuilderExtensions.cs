@@ -1,0 +1,101 @@
+using Microsoft.Extensions.DependencyInjection;
+using System.Net;
+using System.Net.Sockets;
+
+namespace BatchAspire.AppHost.Infrastructure;
+
+/// <summary>
+/// Redis and RabbitMQ as containers where a container runtime answers, or as local
+/// <c>redis-server</c> / <c>rabbitmq-server</c> processes where none does. Either way the services
+/// see only a connection string named after the resource.
+/// </summary>
+internal static class InfraBuilderExtensions
+{
+    /// <summary>
+    /// The folder holding this run's server data (<c>Infra:DataDirectory</c>, else a new folder
+    /// under the temp directory), so two AppHosts on one machine never share state.
+    /// </summary>
+    public static string RunDataDirectory(this IDistributedApplicationBuilder builder)
+    {
+        var configured = builder.Configuration["Infra:DataDirectory"];
+        var directory = !string.IsNullOrEmpty(configured)
+            ? Path.GetFullPath(configured)
+            : Path.Combine(Path.GetTempPath(), "batchaspire", $"{DateTime.UtcNow:yyyyMMdd-HHmmss}-{Guid.NewGuid():N}"[..24]);
+        Directory.CreateDirectory(directory);
+        return directory;
+    }
+
+    public static IResourceBuilder<IResourceWithConnectionString> AddBatchRedis(
+        this IDistributedApplicationBuilder builder, string name, string dataDirectory)
+    {
+        if (InfraMode.UseContainers(builder))
+        {
+            return builder.AddRedis(name)
+                .WithDataVolume()
+                .WithPersistence(interval: TimeSpan.FromSeconds(10));
+        }
+
+        var directory = Directory.CreateDirectory(Path.Combine(dataDirectory, name)).FullName;
+        var port = FreeLoopbackPort();
+        var healthCheckKey = $"{name}_check";
+        builder.Services.AddHealthChecks().AddCheck(healthCheckKey, ProtocolHealthCheck.RedisPing(() => port));
+
+        return builder.AddResource(new LocalRedisResource(name, directory))
+            // Our own port, not a DCP proxy: every Redis round trip of the pipeline would pay for the proxy hop.
+            .WithEndpoint(port: port, targetPort: port, scheme: "tcp", name: "tcp", isProxied: false)
+            .WithArgs("--port", port.ToString(), "--bind", "127.0.0.1", "--dir", directory,
+                      "--appendonly", "yes", "--appendfsync", "everysec",
+                      "--maxmemory-policy", "noeviction", "--save", "", "--protected-mode", "no")
+            .WithHealthCheck(healthCheckKey);
+    }
+
+    public static IResourceBuilder<IResourceWithConnectionString> AddBatchRabbitMQ(
+        this IDistributedApplicationBuilder builder, string name, string dataDirectory)
+    {
+        if (InfraMode.UseContainers(builder))
+        {
+            return builder.AddRabbitMQ(name).WithDataVolume();
+        }
+
+        var directory = Directory.CreateDirectory(Path.Combine(dataDirectory, name)).FullName;
+        var home = Directory.CreateDirectory(Path.Combine(directory, "home")).FullName;
+        var emptyConfig = Path.Combine(directory, "rabbitmq-env.conf");
+        var pluginsFile = Path.Combine(directory, "enabled_plugins");
+        File.WriteAllText(emptyConfig, "");
+        File.WriteAllText(pluginsFile, "[].");
+        var (amqpPort, distributionPort, epmdPort) = (FreeLoopbackPort(), FreeLoopbackPort(), FreeLoopbackPort());
+        var healthCheckKey = $"{name}_check";
+        builder.Services.AddHealthChecks().AddCheck(healthCheckKey, ProtocolHealthCheck.AmqpHandshake(() => amqpPort));
+
+        // RabbitMQ starts an `epmd -daemon` that would outlive it; running our own epmd in the
+        // foreground as a resource means it is stopped with everything else.
+        var epmd = builder.AddExecutable($"{name}-epmd", "epmd", directory, "-port", epmdPort.ToString(), "-address", "127.0.0.1");
+
+        // A node name unique to this run: two AppHosts on one machine must not share an Erlang node.
+        var nodeName = $"{name}-{Path.GetFileName(dataDirectory).Replace('.', '-')}@localhost";
+        return builder.AddResource(new LocalRabbitMQResource(name, directory))
+            .WithEndpoint(port: amqpPort, targetPort: amqpPort, scheme: "tcp", name: "tcp", isProxied: false)
+            .WithEnvironment("HOME", home)
+            .WithEnvironment("RABBITMQ_CONF_ENV_FILE", emptyConfig)
+            .WithEnvironment("RABBITMQ_ENABLED_PLUGINS_FILE", pluginsFile)
+            .WithEnvironment("RABBITMQ_NODENAME", nodeName)
+            .WithEnvironment("RABBITMQ_NODE_IP_ADDRESS", "127.0.0.1")
+            .WithEnvironment("RABBITMQ_NODE_PORT", amqpPort.ToString())
+            // Always set: the default is the AMQP port + 20000, past 65535 for high ports.
+            .WithEnvironment("RABBITMQ_DIST_PORT", distributionPort.ToString())
+            .WithEnvironment("ERL_EPMD_PORT", epmdPort.ToString())
+            .WithEnvironment("ERL_EPMD_ADDRESS", "127.0.0.1")
+            .WithEnvironment("RABBITMQ_MNESIA_BASE", Path.Combine(directory, "mnesia"))
+            .WithEnvironment("RABBITMQ_LOG_BASE", Path.Combine(directory, "log"))
+            .WithEnvironment("RABBITMQ_LOGS", "-")
+            .WaitFor(epmd)
+            .WithHealthCheck(healthCheckKey);
+    }
+
+    private static int FreeLoopbackPort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}

@@ -1,0 +1,70 @@
+using Microsoft.Extensions.Configuration;
+
+namespace BatchAspire.AppHost;
+
+/// <summary>How the AppHost wires BatchAspire's own services.</summary>
+internal static class ServiceBuilderExtensions
+{
+    /// <summary>
+    /// The provider the workers call: the bundled Sandbox unless <c>Provider:BaseUrl</c> names an
+    /// OpenAI-compatible Batch API, whose key then comes from the secret parameter
+    /// <c>provider-api-key</c> (never from appsettings, never logged).
+    /// </summary>
+    public static ProviderWiring AddProvider(this IDistributedApplicationBuilder builder, IResourceBuilder<ProjectResource> sandbox)
+    {
+        var baseUrl = builder.Configuration["Provider:BaseUrl"];
+        return string.IsNullOrWhiteSpace(baseUrl)
+            ? new ProviderWiring(sandbox, null, null)
+            : new ProviderWiring(null, baseUrl, builder.AddParameter("provider-api-key", secret: true));
+    }
+
+    /// <summary>A worker: a web host only for /health, wired to Redis, RabbitMQ and the provider.</summary>
+    public static IResourceBuilder<ProjectResource> AddWorker<TProject>(
+        this IDistributedApplicationBuilder builder, string name,
+        IResourceBuilder<IResourceWithConnectionString> cache,
+        IResourceBuilder<IResourceWithConnectionString> messaging,
+        ProviderWiring provider) where TProject : IProjectMetadata, new()
+    {
+        var worker = builder.AddProject<TProject>(name, launchProfileName: null)
+            .WithHttpEndpoint(name: "http")
+            .WithReference(cache).WaitFor(cache)
+            .WithReference(messaging).WaitFor(messaging)
+            .WithConfigurationSection(builder.Configuration, ToSectionName(name))
+            .WithHttpHealthCheck("/health");
+
+        if (provider.Sandbox is { } sandbox)
+        {
+            worker.WithReference(sandbox).WaitFor(sandbox)
+                  .WithEnvironment("Provider__BaseUrl", ReferenceExpression.Create($"{sandbox.GetEndpoint("http")}/v1"))
+                  .WithEnvironment("Provider__ApiKey", "sandbox");
+        }
+        else
+        {
+            worker.WithEnvironment("Provider__BaseUrl", provider.BaseUrl!)
+                  .WithEnvironment("Provider__ApiKey", provider.ApiKey!);
+        }
+        return worker;
+    }
+
+    /// <summary>
+    /// Passes the AppHost's configuration section (e.g. <c>Sandbox:Faults:*</c> given on the command
+    /// line or in appsettings) to the service as environment variables, so one place sets every knob.
+    /// </summary>
+    public static IResourceBuilder<T> WithConfigurationSection<T>(this IResourceBuilder<T> resource, IConfiguration configuration, string section)
+        where T : IResourceWithEnvironment
+    {
+        foreach (var (key, value) in configuration.GetSection(section).AsEnumerable())
+        {
+            if (value is not null)
+            {
+                resource.WithEnvironment(key.Replace(":", "__"), value);
+            }
+        }
+        return resource;
+    }
+
+    private static string ToSectionName(string resourceName) => char.ToUpperInvariant(resourceName[0]) + resourceName[1..];
+}
+
+internal sealed record ProviderWiring(
+    IResourceBuilder<ProjectResource>? Sandbox, string? BaseUrl, IResourceBuilder<ParameterResource>? ApiKey);
