@@ -9,19 +9,18 @@ var dataDirectory = builder.RunDataDirectory();
 var cache = builder.AddBatchRedis(ResourceNames.Cache, dataDirectory);
 var messaging = builder.AddBatchRabbitMQ(ResourceNames.Messaging, dataDirectory);
 
-var sandbox = builder.AddProject<Projects.BatchAspire_Sandbox>(ResourceNames.Sandbox)
+var sandbox = builder.AddService<Projects.BatchAspire_Sandbox>(ResourceNames.Sandbox)
     .WithEnvironment("Sandbox__DataDirectory", Path.Combine(dataDirectory, ResourceNames.Sandbox))
-    .WithConfigurationSection(builder.Configuration, "Sandbox")
-    .WithHttpHealthCheck("/health");
+    .WithConfigurationSection(builder.Configuration, "Sandbox");
 
 var provider = builder.AddProvider(sandbox);
 
-builder.AddProject<Projects.BatchAspire_Intake>(ResourceNames.Intake)
+// The intake is the public endpoint: a stable, documented port (Intake:Port, default 5180).
+builder.AddService<Projects.BatchAspire_Intake>(ResourceNames.Intake, port: builder.Configuration.GetValue("Intake:Port", 5180))
     .WithReference(cache).WaitFor(cache)
     .WithReference(messaging).WaitFor(messaging)
     .WithConfigurationSection(builder.Configuration, "Intake")
-    .WithExternalHttpEndpoints()
-    .WithHttpHealthCheck("/health");
+    .WithExternalHttpEndpoints();
 
 builder.AddWorker<Projects.BatchAspire_Submitter>(ResourceNames.Submitter, cache, messaging, provider);
 

@@ -18,6 +18,17 @@ internal static class ServiceBuilderExtensions
             : new ProviderWiring(null, baseUrl, builder.AddParameter("provider-api-key", secret: true));
     }
 
+    /// <summary>
+    /// A BatchAspire service: its own HTTP endpoint (no launch profile, so no fixed port unless one is
+    /// given), the AppHost's environment name, and a /health check that <c>WaitFor</c> relies on.
+    /// </summary>
+    public static IResourceBuilder<ProjectResource> AddService<TProject>(
+        this IDistributedApplicationBuilder builder, string name, int? port = null) where TProject : IProjectMetadata, new() =>
+        builder.AddProject<TProject>(name, launchProfileName: null)
+            .WithHttpEndpoint(port: port, name: "http")
+            .WithEnvironment("ASPNETCORE_ENVIRONMENT", builder.Environment.EnvironmentName)
+            .WithHttpHealthCheck("/health");
+
     /// <summary>A worker: a web host only for /health, wired to Redis, RabbitMQ and the provider.</summary>
     public static IResourceBuilder<ProjectResource> AddWorker<TProject>(
         this IDistributedApplicationBuilder builder, string name,
@@ -25,12 +36,10 @@ internal static class ServiceBuilderExtensions
         IResourceBuilder<IResourceWithConnectionString> messaging,
         ProviderWiring provider) where TProject : IProjectMetadata, new()
     {
-        var worker = builder.AddProject<TProject>(name, launchProfileName: null)
-            .WithHttpEndpoint(name: "http")
+        var worker = builder.AddService<TProject>(name)
             .WithReference(cache).WaitFor(cache)
             .WithReference(messaging).WaitFor(messaging)
-            .WithConfigurationSection(builder.Configuration, ToSectionName(name))
-            .WithHttpHealthCheck("/health");
+            .WithConfigurationSection(builder.Configuration, ToSectionName(name));
 
         if (provider.Sandbox is { } sandbox)
         {
