@@ -1,1 +1,5 @@
-namespace BatchAspire.Intake.Tests;
+global using System.Text;
+global using BatchAspire.Testing;
+global using Xunit;
+
+[assembly: AssemblyFixture(typeof(BatchAspire.Intake.Tests.RedisFixture))]

@@ -29,6 +29,17 @@ public static class RedisKeys
 
     public static RedisKey JobResults(string jobId) => $"ba:{{{jobId}}}:results";
     public static RedisKey JobTries(string jobId) => $"ba:{{{jobId}}}:tries";
+
+    // Appended by the intake (file store). `segs` indexes the `data` list: the first line of every
+    // segment as little-endian uint32, so a reader finds line n's segment without reading `lens` from 0.
+    public static RedisKey FileSegments(string fileId) => $"ba:file:{fileId}:segs";
+
+    // A file is written under staging keys (with a TTL, so a crashed writer leaves nothing for long)
+    // and renamed to the keys above in one script when it commits.
+    public static RedisKey StagingFileData(string fileId) => $"ba:staging:file:{fileId}:data";
+    public static RedisKey StagingFileLineLengths(string fileId) => $"ba:staging:file:{fileId}:lens";
+    public static RedisKey StagingFileSegments(string fileId) => $"ba:staging:file:{fileId}:segs";
+    public static RedisKey StagingFileCustomIds(string fileId) => $"ba:staging:file:{fileId}:ids";
 }
 
 /// <summary>A chunk id is <c>{jobId}.{n}</c>, so any service can find the job from it.</summary>

@@ -1,0 +1,132 @@
+using System.Buffers;
+using System.Buffers.Binary;
+using BatchAspire.Core.Redis;
+using StackExchange.Redis;
+
+namespace BatchAspire.Core.Files;
+
+/// <summary>
+/// Writes a new file's segments under staging keys and makes it visible in one script. Keeps at most
+/// one segment write in flight: the memory passed to <see cref="AppendSegmentAsync"/> must stay untouched
+/// until the next call (or <see cref="CompleteAsync"/>) returns, which lets a writer fill one buffer while
+/// the previous one travels to Redis.
+/// </summary>
+internal sealed class FileStaging(IDatabase db, string fileId)
+{
+    /// <summary>Staging keys outlive a crashed writer by at most this long.</summary>
+    internal static readonly TimeSpan Ttl = TimeSpan.FromHours(6);
+
+    // Rename whichever staging keys exist, drop their TTL, write the hash last and list the file.
+    private static readonly LuaScript CommitScript = LuaScript.Prepare("""
+        for i = 1, 4 do
+          if redis.call('EXISTS', KEYS[i]) == 1 then
+            redis.call('RENAME', KEYS[i], KEYS[i + 4])
+            redis.call('PERSIST', KEYS[i + 4])
+          end
+        end
+        local seq = redis.call('INCR', KEYS[11])
+        redis.call('HSET', KEYS[9], 'seq', seq, unpack(ARGV, 2))
+        redis.call('ZADD', KEYS[10], seq, ARGV[1])
+        return seq
+        """);
+
+    private readonly RedisKey _data = RedisKeys.StagingFileData(fileId);
+    private readonly RedisKey _lens = RedisKeys.StagingFileLineLengths(fileId);
+    private readonly RedisKey _segs = RedisKeys.StagingFileSegments(fileId);
+    private readonly RedisKey _ids = RedisKeys.StagingFileCustomIds(fileId);
+    private Task _inFlight = Task.CompletedTask;
+
+    public string FileId { get; } = fileId;
+
+    public RedisKey CustomIdsKey => _ids;
+
+    public long Segments { get; private set; }
+
+    public async ValueTask AppendSegmentAsync(ReadOnlyMemory<byte> data, ReadOnlyMemory<byte> lineLengths, long firstLine)
+    {
+        await _inFlight;
+        var first = new byte[4];
+        BinaryPrimitives.WriteUInt32LittleEndian(first, checked((uint)firstLine));
+        Segments++;
+        _inFlight = Task.WhenAll(
+            db.ListRightPushAsync(_data, data),
+            lineLengths.IsEmpty ? Task.CompletedTask : db.StringAppendAsync(_lens, lineLengths),
+            db.StringAppendAsync(_segs, first),
+            db.KeyExpireAsync(_data, Ttl),
+            db.KeyExpireAsync(_lens, Ttl),
+            db.KeyExpireAsync(_segs, Ttl),
+            db.KeyExpireAsync(_ids, Ttl));
+    }
+
+    /// <summary>Waits for the last segment write; after this every buffer handed over is free.</summary>
+    public Task CompleteAsync() => _inFlight;
+
+    /// <summary>Renames the staging keys to the file's keys and writes the hash; returns the list position.</summary>
+    public async Task<long> CommitAsync(string tenant, IEnumerable<HashEntry> fields)
+    {
+        await _inFlight;
+        var args = new List<RedisValue> { FileId };
+        foreach (var f in fields) { args.Add(f.Name); args.Add(f.Value); }
+        args.Add(FileFields.Segments);
+        args.Add(Segments);
+        RedisKey[] keys =
+        [
+            _data, _lens, _segs, _ids,
+            RedisKeys.FileData(FileId), RedisKeys.FileLineLengths(FileId), RedisKeys.FileSegments(FileId), RedisKeys.FileCustomIds(FileId),
+            RedisKeys.File(FileId), RedisKeys.TenantFiles(tenant), RedisKeys.Sequence,
+        ];
+        var result = await db.ScriptEvaluateAsync(CommitScript.ExecutableScript, keys, [.. args]);
+        return (long)result;
+    }
+
+    /// <summary>Deletes everything written so far (after the in-flight write, so nothing lands afterwards).</summary>
+    public async Task AbortAsync()
+    {
+        try { await _inFlight; } catch (RedisException) { }
+        await db.KeyDeleteAsync([_data, _lens, _segs, _ids]);
+    }
+}
+
+/// <summary>A growable byte buffer rented from the shared pool.</summary>
+internal sealed class PooledBuffer(int initialCapacity) : IDisposable
+{
+    private byte[] _array = ArrayPool<byte>.Shared.Rent(initialCapacity);
+
+    public int Length { get; private set; }
+
+    public byte[] Array => _array;
+
+    public ReadOnlyMemory<byte> Written => _array.AsMemory(0, Length);
+
+    public void AppendUInt32(uint value)
+    {
+        Ensure(4);
+        BinaryPrimitives.WriteUInt32LittleEndian(_array.AsSpan(Length), value);
+        Length += 4;
+    }
+
+    public void Append(ReadOnlySpan<byte> bytes)
+    {
+        Ensure(bytes.Length);
+        bytes.CopyTo(_array.AsSpan(Length));
+        Length += bytes.Length;
+    }
+
+    public void Clear() => Length = 0;
+
+    /// <summary>Makes room for <paramref name="count"/> more bytes, keeping what is written.</summary>
+    public void Ensure(int count)
+    {
+        if (Length + count <= _array.Length) return;
+        var bigger = ArrayPool<byte>.Shared.Rent(Math.Max(_array.Length * 2, Length + count));
+        _array.AsSpan(0, Length).CopyTo(bigger);
+        ArrayPool<byte>.Shared.Return(_array);
+        _array = bigger;
+    }
+
+    public void Dispose()
+    {
+        ArrayPool<byte>.Shared.Return(_array);
+        _array = [];
+    }
+}

@@ -1,0 +1,336 @@
+using System.Buffers;
+using BatchAspire.Core.Jsonl;
+using StackExchange.Redis;
+
+namespace BatchAspire.Core.Files;
+
+/// <summary>Limits of one upload.</summary>
+/// <param name="MaxBytes">The file may have at most this many bytes.</param>
+/// <param name="MaxLineBytes">Lines longer than this are reported (not parsed) and make the file unusable for a batch.</param>
+public sealed record FileUploadLimits(long MaxBytes, int MaxLineBytes);
+
+/// <summary>The upload went over <see cref="FileUploadLimits.MaxBytes"/>; nothing of it is kept.</summary>
+public sealed class FileTooLargeException(long limit) : Exception($"The file is larger than {limit} bytes.")
+{
+    public long Limit { get; } = limit;
+}
+
+/// <summary>
+/// Streams an uploaded file into Redis as it arrives and analyses every line as it passes
+/// (see <see cref="FileAnalysisBuilder"/>). Memory stays at two segment buffers (plus one line, up to
+/// the line limit) whatever the file's size. The bytes are stored exactly as received; lines are the
+/// pieces between '\n' (a '\r' before it stays part of the line), blank lines at the very end are kept
+/// in the content but are not lines, and blank lines elsewhere are reported as invalid JSON lines.
+/// Nothing is visible until <see cref="CommitAsync"/>; disposing without it deletes everything written.
+/// </summary>
+public sealed class FileUpload : IAsyncDisposable
+{
+    private const int IdsWindow = 8192;
+    private const int MaxCarriedBlankLines = 4096;
+    private const int MaxCarriedBlankBytes = 64 * 1024;
+
+    private readonly IDatabase _db;
+    private readonly FileStaging _staging;
+    private readonly string _tenant;
+    private readonly FileUploadLimits _limits;
+    private readonly TimeProvider _time;
+    private readonly RequestLineScanner _scanner = new();
+    private readonly FileAnalysisBuilder _analysis;
+    private readonly List<int> _blankLengths = [];
+
+    // _cur fills while _spare (the previous segment) is being written to Redis.
+    private byte[] _cur = ArrayPool<byte>.Shared.Rent(FileLayout.SegmentBytes);
+    private byte[] _spare = ArrayPool<byte>.Shared.Rent(FileLayout.SegmentBytes);
+    private PooledBuffer _lens = new(16 * 1024);
+    private PooledBuffer _spareLens = new(16 * 1024);
+    private int _limit = FileLayout.SegmentBytes;   // _cur holds at most this many bytes before a flush
+    private int _filled;                             // bytes in _cur
+    private int _lineStart;                          // start of the line not yet ended
+    private int _cut;                                // end (after '\n') of the last recorded line: where a segment may end
+    private int _blankBytes;
+    private long _segmentFirstLine;
+    private bool _oversize;                          // inside a line longer than MaxLineBytes, already flushed raw
+    private long _oversizeLength;
+    private List<(Task<bool> Added, long Line, string CustomId)> _ids = [];
+    private List<(Task<bool> Added, long Line, string CustomId)> _olderIds = [];
+    private bool _idsExpirySet;
+    private bool _read;
+    private bool _committed;
+    private bool _disposed;
+    private FileAnalysis? _result;
+
+    internal FileUpload(IDatabase db, string tenant, FileUploadLimits limits, TimeProvider time)
+    {
+        _db = db;
+        _staging = new FileStaging(db, OpaqueIds.NewFileId());
+        _tenant = tenant;
+        _limits = limits;
+        _time = time;
+        _analysis = new FileAnalysisBuilder(limits.MaxLineBytes);
+    }
+
+    public string FileId => _staging.FileId;
+
+    public long Bytes { get; private set; }
+
+    public long Lines { get; private set; }
+
+    /// <summary>The analysis of every line; available after <see cref="ReadFromAsync"/>.</summary>
+    public FileAnalysis Analysis => _result ?? throw new InvalidOperationException("The file has not been read yet.");
+
+    /// <summary>Reads <paramref name="source"/> to its end, storing and analysing it. Throws <see cref="FileTooLargeException"/> past the limit.</summary>
+    public async Task ReadFromAsync(Stream source, CancellationToken ct = default)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        if (_read) throw new InvalidOperationException("An upload reads one stream.");
+        _read = true;
+        while (true)
+        {
+            if (_filled == _limit) await MakeRoomAsync();
+            var n = await source.ReadAsync(_cur.AsMemory(_filled, _limit - _filled), ct);
+            if (n == 0) break;
+            Bytes += n;
+            if (Bytes > _limits.MaxBytes) throw new FileTooLargeException(_limits.MaxBytes);
+            ScanLineEnds(_filled, n);
+            _filled += n;
+            if (_ids.Count >= IdsWindow) await RotateIdsAsync();
+        }
+        await FinishAsync();
+    }
+
+    /// <summary>Makes the file visible: hash with its analysis, data keys, and the tenant's list.</summary>
+    public async Task<StoredFile> CommitAsync(string filename, string purpose, long? expiresAt, CancellationToken ct = default)
+    {
+        ct.ThrowIfCancellationRequested();
+        var analysis = Analysis;
+        var createdAt = _time.GetUtcNow().ToUnixTimeSeconds();
+        var fields = new List<HashEntry>
+        {
+            new(FileFields.Tenant, _tenant),
+            new(FileFields.Filename, filename),
+            new(FileFields.Purpose, purpose),
+            new(FileFields.Bytes, Bytes),
+            new(FileFields.CreatedAt, createdAt),
+            new(FileFields.Lines, Lines),
+            new(FileFields.MaxLineBytes, _limits.MaxLineBytes),
+        };
+        if (expiresAt is { } e) fields.Add(new(FileFields.ExpiresAt, e));
+        fields.AddRange(analysis.ToHashEntries());
+        await _staging.CommitAsync(_tenant, fields);
+        _committed = true;
+        return new StoredFile(FileId, _tenant, filename, purpose, Bytes, createdAt, expiresAt, Lines);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_disposed) return;
+        _disposed = true;
+        await ObserveIdsAsync(_olderIds);
+        await ObserveIdsAsync(_ids);
+        if (_committed) await _staging.CompleteAsync();
+        else await _staging.AbortAsync();
+        ArrayPool<byte>.Shared.Return(_cur);
+        ArrayPool<byte>.Shared.Return(_spare);
+        _lens.Dispose();
+        _spareLens.Dispose();
+    }
+
+    private void ScanLineEnds(int start, int count)
+    {
+        var pos = start;
+        var end = start + count;
+        while (pos < end)
+        {
+            var i = _cur.AsSpan(pos, end - pos).IndexOf((byte)'\n');
+            if (i < 0) return;
+            var newline = pos + i;
+            EndLine(newline);
+            _lineStart = newline + 1;
+            pos = newline + 1;
+        }
+    }
+
+    private void EndLine(int newline)
+    {
+        var length = newline - _lineStart;
+        if (_oversize)
+        {
+            RecordTooLong(_oversizeLength + length);
+            _oversize = false;
+            _cut = newline + 1;
+            return;
+        }
+        var line = _cur.AsSpan(_lineStart, length);
+        if (IsBlank(line))
+        {
+            // Held back: blank lines at the very end of a file are not lines.
+            _blankLengths.Add(length);
+            _blankBytes += length + 1;
+            if (_blankLengths.Count >= MaxCarriedBlankLines || _blankBytes >= MaxCarriedBlankBytes)
+            {
+                RecordBlankLines();
+                _cut = newline + 1;
+            }
+            return;
+        }
+        RecordBlankLines();
+        RecordLine(line);
+        _cut = newline + 1;
+    }
+
+    private void RecordLine(ReadOnlySpan<byte> line)
+    {
+        var number = Lines + 1;
+        _lens.AppendUInt32((uint)line.Length);
+        if (line.Length > _limits.MaxLineBytes)
+        {
+            _analysis.AddTooLong(number, line.Length);
+        }
+        else
+        {
+            var info = _scanner.Scan(line);
+            _analysis.Add(number, info);
+            if (info.IsObject && !string.IsNullOrEmpty(info.CustomId)) AddCustomId(info.CustomId, Lines);
+        }
+        Lines++;
+    }
+
+    private void RecordTooLong(long length)
+    {
+        _lens.AppendUInt32((uint)Math.Min(length, uint.MaxValue));
+        _analysis.AddTooLong(Lines + 1, length);
+        Lines++;
+    }
+
+    private void RecordBlankLines()
+    {
+        foreach (var length in _blankLengths)
+        {
+            _lens.AppendUInt32((uint)length);
+            _analysis.AddError(LineError.InvalidJson(Lines + 1));
+            Lines++;
+        }
+        _blankLengths.Clear();
+        _blankBytes = 0;
+    }
+
+    private void AddCustomId(string customId, long index)
+    {
+        // HSETNX answers false for a custom_id an earlier line already holds. The calls pipeline on
+        // the multiplexer; their answers are collected a window later.
+        var key = _staging.CustomIdsKey;
+        _ids.Add((_db.HashSetAsync(key, customId, index, When.NotExists), index + 1, customId));
+        if (!_idsExpirySet)
+        {
+            _db.KeyExpire(key, FileStaging.Ttl, CommandFlags.FireAndForget);
+            _idsExpirySet = true;
+        }
+    }
+
+    private async ValueTask RotateIdsAsync()
+    {
+        await CollectIdsAsync(_olderIds);
+        (_olderIds, _ids) = (_ids, _olderIds);
+    }
+
+    private async ValueTask CollectIdsAsync(List<(Task<bool> Added, long Line, string CustomId)> ids)
+    {
+        foreach (var (added, line, customId) in ids)
+        {
+            if (!await added) _analysis.AddError(LineError.DuplicateCustomId(line, customId));
+        }
+        ids.Clear();
+    }
+
+    private static async ValueTask ObserveIdsAsync(List<(Task<bool> Added, long Line, string CustomId)> ids)
+    {
+        foreach (var (added, _, _) in ids)
+        {
+            try { await added; } catch (RedisException) { }
+        }
+        ids.Clear();
+    }
+
+    private async ValueTask MakeRoomAsync()
+    {
+        if (!_oversize && _cut == 0 && _blankLengths.Count > 0)
+        {
+            // Blank lines followed by more data are not at the end of the file after all.
+            RecordBlankLines();
+            _cut = _lineStart;
+        }
+
+        if (_cut > 0)
+        {
+            await FlushAsync(_cut);
+        }
+        else if (_oversize)
+        {
+            _oversizeLength += _filled - _lineStart;
+            await FlushAsync(_filled);
+        }
+        else if (_limit < _limits.MaxLineBytes + 1)
+        {
+            // One line fills the buffer: give it room, up to the line limit.
+            var limit = (int)Math.Min(Math.Max(2L * _limit, FileLayout.SegmentBytes), _limits.MaxLineBytes + 1L);
+            var bigger = ArrayPool<byte>.Shared.Rent(limit);
+            _cur.AsSpan(0, _filled).CopyTo(bigger);
+            ArrayPool<byte>.Shared.Return(_cur);
+            _cur = bigger;
+            _limit = limit;
+        }
+        else
+        {
+            // A line over the limit: store its bytes as they come, without holding them.
+            _oversize = true;
+            _oversizeLength = _filled - _lineStart;
+            await FlushAsync(_filled);
+        }
+    }
+
+    /// <summary>Sends <c>_cur[0..length)</c> as a segment and carries the rest over into the other buffer.</summary>
+    private async ValueTask FlushAsync(int length)
+    {
+        await _staging.AppendSegmentAsync(_cur.AsMemory(0, length), _lens.Written, _segmentFirstLine);
+        // AppendSegmentAsync waited for the previous write, so _spare and _spareLens are free now.
+        var tail = _filled - length;
+        var limit = Math.Max(FileLayout.SegmentBytes, tail + FileLayout.SegmentBytes / 4);
+        if (_spare.Length < limit)
+        {
+            ArrayPool<byte>.Shared.Return(_spare);
+            _spare = ArrayPool<byte>.Shared.Rent(limit);
+        }
+        _cur.AsSpan(length, tail).CopyTo(_spare);
+        (_cur, _spare) = (_spare, _cur);
+        (_lens, _spareLens) = (_spareLens, _lens);
+        _lens.Clear();
+        _limit = limit;
+        _filled = tail;
+        _lineStart = Math.Max(0, _lineStart - length);
+        _cut = 0;
+        _segmentFirstLine = Lines;
+    }
+
+    private async ValueTask FinishAsync()
+    {
+        if (_oversize)
+        {
+            RecordTooLong(_oversizeLength + (_filled - _lineStart));
+            _oversize = false;
+        }
+        else if (_filled > _lineStart && !IsBlank(_cur.AsSpan(_lineStart, _filled - _lineStart)))
+        {
+            RecordBlankLines();
+            RecordLine(_cur.AsSpan(_lineStart, _filled - _lineStart));
+        }
+        // What is still held back is blank lines at the end: bytes of the content, not lines.
+        _blankLengths.Clear();
+        if (_filled > 0) await FlushAsync(_filled);
+        await _staging.CompleteAsync();
+        await CollectIdsAsync(_olderIds);
+        await CollectIdsAsync(_ids);
+        _result = _analysis.Build();
+    }
+
+    private static bool IsBlank(ReadOnlySpan<byte> line) => line.IndexOfAnyExcept(" \t\r"u8) < 0;
+}

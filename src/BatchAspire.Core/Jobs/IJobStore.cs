@@ -1,0 +1,37 @@
+namespace BatchAspire.Core.Jobs;
+
+/// <summary>
+/// Job hashes in Redis as the intake needs them. Methods serving a client request take the tenant;
+/// another tenant's id answers like an unknown id. Workers update job fields through their own code
+/// with <see cref="JobFields"/>; <see cref="GetAsync"/> is their lookup by id.
+/// </summary>
+public interface IJobStore
+{
+    /// <summary>
+    /// Stores a new job atomically: the hash, the tenant's list and, when its status is
+    /// <c>validating</c>, <c>ba:jobs:validating</c> (scored by now, in ms). Returns it as stored.
+    /// </summary>
+    Task<JobRecord> CreateAsync(string jobId, string tenant, IReadOnlyList<KeyValuePair<string, string>> fields, CancellationToken ct = default);
+
+    /// <summary>Tenant-scoped lookup: another tenant's id answers null.</summary>
+    Task<JobRecord?> FindAsync(string tenant, string jobId, CancellationToken ct = default);
+
+    /// <summary>Lookup by id for workers.</summary>
+    Task<JobRecord?> GetAsync(string jobId, CancellationToken ct = default);
+
+    /// <summary>A page of the tenant's jobs, newest first, after <paramref name="after"/>; null when that is not one of the tenant's jobs.</summary>
+    Task<JobPage?> ListAsync(string tenant, int limit, string? after, CancellationToken ct = default);
+
+    /// <summary>
+    /// Moves a <c>validating</c>, <c>in_progress</c> or <c>finalizing</c> job to <c>cancelling</c>
+    /// (setting <c>cancelling_at</c> once) in one script; other statuses are left alone.
+    /// </summary>
+    Task<CancelOutcome> RequestCancelAsync(string tenant, string jobId, long now, CancellationToken ct = default);
+
+    /// <summary>
+    /// Claims jobs that have been in <c>ba:jobs:validating</c> since before <paramref name="olderThan"/>
+    /// and are still <c>validating</c>: their score moves to now, so each is claimed once per bound
+    /// (across intake replicas). Entries whose job has moved on or is gone are removed.
+    /// </summary>
+    Task<IReadOnlyList<string>> ClaimStaleValidatingAsync(DateTimeOffset olderThan, int max, CancellationToken ct = default);
+}

@@ -1,0 +1,217 @@
+using BatchAspire.Core.Files;
+using BatchAspire.Core.Jsonl;
+
+namespace BatchAspire.Intake.Tests.Store;
+
+public sealed class FileStoreTests(RedisFixture redis)
+{
+    private static readonly FileUploadLimits Limits = new(1L << 30, 1 << 20);
+    private readonly RedisFileStore _store = new(redis.Multiplexer, TimeProvider.System);
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task LinesReadBackExactlyAcrossSegments()
+    {
+        var lines = Jsonl.VariedRequests(12_000);
+        var file = await UploadAsync(Jsonl.File([.. lines]));
+
+        Assert.Equal(12_000, file.Lines);
+        Assert.Equal(lines, await ReadAsync(file.Id, 0, 12_000));
+        Assert.Equal(lines[5_000..8_000], await ReadAsync(file.Id, 5_000, 3_000));
+        Assert.Equal(lines[11_990..], await ReadAsync(file.Id, 11_990, 100));
+    }
+
+    [Fact]
+    public async Task ChosenLinesReadBackByIndex()
+    {
+        var lines = Jsonl.VariedRequests(12_000);
+        var file = await UploadAsync(Jsonl.File([.. lines]));
+        long[] wanted = [0, 1, 4_000, 4_001, 9_999, 11_999];
+
+        var read = new List<(long, string)>();
+        await foreach (var (index, line) in _store.ReadLinesAsync(file.Id, wanted, Ct)) read.Add((index, Encoding.UTF8.GetString(line.Span)));
+
+        Assert.Equal(wanted.Select(i => (i, lines[(int)i])), read);
+    }
+
+    [Fact]
+    public async Task LineLengthsMatchTheLines()
+    {
+        var lines = Jsonl.VariedRequests(20_000);
+        var file = await UploadAsync(Jsonl.File([.. lines]));
+
+        var lengths = new List<int>();
+        await foreach (var length in _store.ReadLineLengthsAsync(file.Id, 100, 19_900, Ct)) lengths.Add(length);
+
+        Assert.Equal(lines.Skip(100).Select(l => l.Length), lengths);
+    }
+
+    [Fact]
+    public async Task ContentReadsBackByteForByteWhileTrailingBlankLinesAreNotLines()
+    {
+        var bytes = Encoding.UTF8.GetBytes(Jsonl.Request("a") + "\r\n" + Jsonl.Request("b") + "\r\n\r\n\n");
+        var file = await UploadAsync(bytes);
+
+        Assert.Equal(2, file.Lines);
+        Assert.Equal(bytes.Length, file.Bytes);
+        Assert.Equal(bytes, await ContentAsync(file.Id));
+        Assert.Empty((await _store.GetAnalysisAsync(file.Id, Ct))!.Errors);
+    }
+
+    [Fact]
+    public async Task LastLineWithoutNewlineIsALine()
+    {
+        var bytes = Encoding.UTF8.GetBytes(Jsonl.Request("a") + "\n" + Jsonl.Request("b"));
+        var file = await UploadAsync(bytes);
+
+        Assert.Equal(2, file.Lines);
+        Assert.Equal([Jsonl.Request("a"), Jsonl.Request("b")], await ReadAsync(file.Id, 0, 2));
+    }
+
+    [Fact]
+    public async Task CustomIdsMapToTheirLineIndexes()
+    {
+        var file = await UploadAsync(Jsonl.File([.. Jsonl.VariedRequests(3_000)]));
+
+        var found = await _store.FindLinesAsync(file.Id, ["req-0", "req-2999", "nope", "req-1500"], Ct);
+
+        Assert.Equal([0L, 2_999L, null, 1_500L], found);
+    }
+
+    [Fact]
+    public async Task AnalysisNamesEveryBadLineWithItsNumber()
+    {
+        var file = await UploadAsync(Jsonl.File(
+            Jsonl.Request("a"),
+            "{not json",
+            """{"method":"POST","url":"/v1/chat/completions","body":{"model":"m"}}""",
+            """{"custom_id":"d","method":"GET","url":"/v1/chat/completions","body":{"model":"m"}}""",
+            """{"custom_id":"e","method":"POST","url":"/v1/chat/completions"}""",
+            """{"custom_id":"f","method":"POST","url":"/v1/chat/completions","body":"text"}""",
+            "",
+            Jsonl.Request("a"),
+            "[1,2]",
+            """{"custom_id":"","method":"POST","url":"/v1/embeddings","body":{"model":"other"}}"""));
+
+        var analysis = (await _store.GetAnalysisAsync(file.Id, Ct))!;
+
+        Assert.Equal(
+        [
+            (LineErrorCodes.InvalidJsonLine, (string?)null, 2L),
+            (LineErrorCodes.MissingRequiredParameter, "custom_id", 3L),
+            (LineErrorCodes.InvalidValue, "method", 4L),
+            (LineErrorCodes.MissingRequiredParameter, "body", 5L),
+            (LineErrorCodes.InvalidValue, "body", 6L),
+            (LineErrorCodes.InvalidJsonLine, null, 7L),
+            (LineErrorCodes.DuplicateCustomId, "custom_id", 8L),
+            (LineErrorCodes.InvalidValue, null, 9L),
+            (LineErrorCodes.InvalidValue, "custom_id", 10L),
+        ], analysis.Errors.Select(e => (e.Code, e.Param, e.Line!.Value)));
+        Assert.Equal([new FirstSeen("/v1/chat/completions", 1), new FirstSeen("/v1/embeddings", 10)], analysis.Urls);
+        Assert.Equal([new FirstSeen("gpt-4o-mini", 1), new FirstSeen("m", 3), new FirstSeen("other", 10)], analysis.Models);
+        Assert.False(analysis.MethodsOk);
+    }
+
+    [Fact]
+    public async Task DuplicateCustomIdFarApartIsFound()
+    {
+        var lines = Jsonl.VariedRequests(30_000);
+        lines.Add(Jsonl.Request("req-3"));
+        var file = await UploadAsync(Jsonl.File([.. lines]));
+
+        var error = Assert.Single((await _store.GetAnalysisAsync(file.Id, Ct))!.Errors);
+        Assert.Equal((LineErrorCodes.DuplicateCustomId, 30_001L), (error.Code, error.Line!.Value));
+    }
+
+    [Fact]
+    public async Task LineOverTheLimitIsReportedAndStoredWhole()
+    {
+        var huge = Jsonl.Request("big", content: new string('y', 3_000_000));
+        var bytes = Jsonl.File(Jsonl.Request("a"), huge, Jsonl.Request("c"));
+        var file = await UploadAsync(bytes, new FileUploadLimits(1L << 30, 100_000));
+
+        Assert.Equal(3, file.Lines);
+        Assert.Equal(bytes, await ContentAsync(file.Id));
+        var error = Assert.Single((await _store.GetAnalysisAsync(file.Id, Ct))!.Errors);
+        Assert.Equal((LineErrorCodes.RequestTooLarge, 2L), (error.Code, error.Line!.Value));
+    }
+
+    [Fact]
+    public async Task LongLineUnderTheLimitStaysOneReadableLine()
+    {
+        string[] lines = [Jsonl.Request("a"), Jsonl.Request("big", content: new string('y', 2_500_000)), Jsonl.Request("c")];
+        var file = await UploadAsync(Jsonl.File(lines), new FileUploadLimits(1L << 30, 4 << 20));
+
+        Assert.Equal(lines, await ReadAsync(file.Id, 0, 3));
+        Assert.Empty((await _store.GetAnalysisAsync(file.Id, Ct))!.Errors);
+    }
+
+    [Fact]
+    public async Task WrittenFileIsVisibleToItsTenantOnlyAfterCommit()
+    {
+        var tenant = RedisFixture.NewTenant();
+        await using var writer = _store.CreateWriter(tenant, "out.jsonl", FilePurposes.BatchOutput, 123);
+        var lines = Jsonl.VariedRequests(5_000);
+        foreach (var line in lines) await writer.WriteLineAsync(Encoding.UTF8.GetBytes(line), Ct);
+        Assert.Null(await _store.GetAsync(writer.FileId, Ct));
+
+        var stored = await writer.CommitAsync(Ct);
+
+        Assert.Equal(stored, await _store.GetAsync(writer.FileId, Ct));
+        Assert.Null(await _store.FindAsync(RedisFixture.NewTenant(), writer.FileId, Ct));
+        Assert.Equal(lines, await ReadAsync(writer.FileId, 0, 5_000));
+        Assert.Equal(Jsonl.File([.. lines]), await ContentAsync(writer.FileId));
+        Assert.Equal((5_000L, (long)Jsonl.File([.. lines]).Length, 123L), (stored.Lines, stored.Bytes, stored.ExpiresAt!.Value));
+    }
+
+    [Fact]
+    public async Task ListPagesNewestFirstAndFiltersByPurpose()
+    {
+        var tenant = RedisFixture.NewTenant();
+        var ids = new List<string>();
+        for (var i = 0; i < 5; i++) ids.Add((await UploadAsync(Jsonl.File(Jsonl.Request("a")), tenant: tenant, purpose: i % 2 == 0 ? "batch" : "user_data")).Id);
+
+        var first = (await _store.ListAsync(tenant, null, 2, false, null, Ct))!;
+        var second = (await _store.ListAsync(tenant, null, 2, false, first.Data[^1].Id, Ct))!;
+        var third = (await _store.ListAsync(tenant, null, 2, false, second.Data[^1].Id, Ct))!;
+        var batchAscending = (await _store.ListAsync(tenant, "batch", 10, true, null, Ct))!;
+
+        Assert.Equal([ids[4], ids[3], ids[2], ids[1], ids[0]], first.Data.Concat(second.Data).Concat(third.Data).Select(f => f.Id));
+        Assert.Equal([true, true, false], new[] { first.HasMore, second.HasMore, third.HasMore });
+        Assert.Equal([ids[0], ids[2], ids[4]], batchAscending.Data.Select(f => f.Id));
+        Assert.Null(await _store.ListAsync(RedisFixture.NewTenant(), null, 2, false, ids[0], Ct));
+    }
+
+    [Fact]
+    public async Task DeleteIsTenantScoped()
+    {
+        var tenant = RedisFixture.NewTenant();
+        var file = await UploadAsync(Jsonl.File(Jsonl.Request("a")), tenant: tenant);
+
+        Assert.False(await _store.DeleteAsync(RedisFixture.NewTenant(), file.Id, Ct));
+        Assert.True(await _store.DeleteAsync(tenant, file.Id, Ct));
+        Assert.Null(await _store.GetAsync(file.Id, Ct));
+        Assert.False(await _store.DeleteAsync(tenant, file.Id, Ct));
+    }
+
+    private async Task<StoredFile> UploadAsync(byte[] bytes, FileUploadLimits? limits = null, string? tenant = null, string purpose = "batch")
+    {
+        await using var upload = _store.BeginUpload(tenant ?? RedisFixture.NewTenant(), limits ?? Limits);
+        await upload.ReadFromAsync(new TricklingStream(bytes, 7_919), Ct);
+        return await upload.CommitAsync("input.jsonl", purpose, null, Ct);
+    }
+
+    private async Task<List<string>> ReadAsync(string fileId, long first, long count)
+    {
+        var lines = new List<string>();
+        await foreach (var line in _store.ReadLinesAsync(fileId, first, count, Ct)) lines.Add(Encoding.UTF8.GetString(line.Span));
+        return lines;
+    }
+
+    private async Task<byte[]> ContentAsync(string fileId)
+    {
+        var content = new MemoryStream();
+        await foreach (var segment in _store.ReadContentAsync(fileId, Ct)) content.Write(segment.Span);
+        return content.ToArray();
+    }
+}

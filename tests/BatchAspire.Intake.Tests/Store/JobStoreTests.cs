@@ -1,0 +1,65 @@
+using BatchAspire.Core.Jobs;
+
+namespace BatchAspire.Intake.Tests.Store;
+
+public sealed class JobStoreTests(RedisFixture redis)
+{
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task CancelMovesAnActiveJobToCancellingOnce()
+    {
+        var store = new RedisJobStore(redis.Multiplexer, TimeProvider.System);
+        var tenant = RedisFixture.NewTenant();
+        var jobId = JobIds.New();
+        await store.CreateAsync(jobId, tenant, [new(JobFields.Status, JobStatus.InProgress)], Ct);
+
+        var other = await store.RequestCancelAsync(RedisFixture.NewTenant(), jobId, 100, Ct);
+        var first = await store.RequestCancelAsync(tenant, jobId, 100, Ct);
+        var second = await store.RequestCancelAsync(tenant, jobId, 200, Ct);
+
+        Assert.Equal(new CancelOutcome(false, null, false), other);
+        Assert.Equal(new CancelOutcome(true, JobStatus.InProgress, true), first);
+        Assert.Equal(new CancelOutcome(true, JobStatus.Cancelling, false), second);
+        Assert.Equal(100, (await store.GetAsync(jobId, Ct))!.GetInt64(JobFields.CancellingAt));
+    }
+
+    [Fact]
+    public async Task StaleValidatingJobIsClaimedOncePerBound()
+    {
+        var clock = new ManualClock(DateTimeOffset.UtcNow.AddDays(-1));
+        var store = new RedisJobStore(redis.Multiplexer, clock);
+        var jobId = JobIds.New();
+        await store.CreateAsync(jobId, RedisFixture.NewTenant(), [new(JobFields.Status, JobStatus.Validating)], Ct);
+        clock.Now = clock.Now.AddMinutes(10);
+
+        var first = await store.ClaimStaleValidatingAsync(clock.Now.AddMinutes(-5), 1000, Ct);
+        var again = await store.ClaimStaleValidatingAsync(clock.Now.AddMinutes(-5), 1000, Ct);
+
+        Assert.Contains(jobId, first);
+        Assert.DoesNotContain(jobId, again);
+    }
+
+    [Fact]
+    public async Task JobThatMovedOnLeavesTheValidatingSet()
+    {
+        var clock = new ManualClock(DateTimeOffset.UtcNow.AddDays(-2));
+        var store = new RedisJobStore(redis.Multiplexer, clock);
+        var jobId = JobIds.New();
+        await store.CreateAsync(jobId, RedisFixture.NewTenant(), [new(JobFields.Status, JobStatus.Validating)], Ct);
+        await redis.Multiplexer.GetDatabase().HashSetAsync(BatchAspire.Core.Redis.RedisKeys.Job(jobId), JobFields.Status, JobStatus.InProgress);
+        clock.Now = clock.Now.AddMinutes(10);
+
+        var claimed = await store.ClaimStaleValidatingAsync(clock.Now.AddMinutes(-5), 1000, Ct);
+
+        Assert.DoesNotContain(jobId, claimed);
+        Assert.Null(await redis.Multiplexer.GetDatabase().SortedSetScoreAsync(BatchAspire.Core.Redis.RedisKeys.ValidatingJobs, jobId));
+    }
+}
+
+public sealed class ManualClock(DateTimeOffset now) : TimeProvider
+{
+    public DateTimeOffset Now { get; set; } = now;
+
+    public override DateTimeOffset GetUtcNow() => Now;
+}
