@@ -1,0 +1,164 @@
+using BatchAspire.Contracts;
+using BatchAspire.Core.Polling;
+using BatchAspire.Core.Providers;
+using BatchAspire.Core.Telemetry;
+using MassTransit;
+using Microsoft.Extensions.Options;
+
+namespace BatchAspire.Poller.Polling;
+
+/// <summary>
+/// One replica's poll loop. Replicas share work only through the Redis schedule: each claims as many due
+/// chunks as it has free slots, GETs each provider batch, and writes the result under the claim's fence.
+/// A terminal batch is published as <see cref="ChunkFinished"/> first and unscheduled second, so a crash in
+/// between polls and publishes again (consumers are idempotent) and a crash before never loses it.
+/// </summary>
+internal sealed class PollerWorker(
+    PollSchedule schedule,
+    ProviderBatches provider,
+    IBus bus,
+    IOptions<PollerOptions> options,
+    PollerTelemetry telemetry,
+    ILogger<PollerWorker> logger) : BackgroundService
+{
+    private readonly PollerOptions _options = options.Value;
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var slots = new SemaphoreSlim(_options.MaxConcurrentPolls, _options.MaxConcurrentPolls);
+        try
+        {
+            while (!stoppingToken.IsCancellationRequested)
+            {
+                await slots.WaitAsync(stoppingToken);
+                var free = 1;
+                while (free < _options.ClaimBatchSize && slots.Wait(0)) free++;
+
+                PollClaimBatch batch;
+                try
+                {
+                    batch = await schedule.ClaimAsync(free, _options.Lease);
+                }
+                catch (Exception exception) when (exception is not OperationCanceledException)
+                {
+                    slots.Release(free);
+                    logger.ClaimFailed(exception);
+                    await Task.Delay(_options.IdleDelay, stoppingToken);
+                    continue;
+                }
+
+                if (free > batch.Claims.Count) slots.Release(free - batch.Claims.Count);
+                foreach (var claim in batch.Claims)
+                {
+                    _ = PollAndReleaseAsync(claim, slots, stoppingToken);
+                }
+
+                if (batch.Claims.Count < free)
+                {
+                    // Nothing more is due: sleep until the earliest due time, but never longer than IdleDelay,
+                    // so chunks scheduled meanwhile (or leases lapsing) are picked up promptly.
+                    var untilNext = batch.NextDueMs is { } next ? TimeSpan.FromMilliseconds(next - batch.NowMs) : _options.IdleDelay;
+                    var sleep = untilNext < _options.IdleDelay ? untilNext : _options.IdleDelay;
+                    if (sleep > TimeSpan.Zero) await Task.Delay(sleep, stoppingToken);
+                }
+            }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+        }
+
+        // Holding every slot means every poll in flight has ended (they release their claims on the way out).
+        for (var i = 0; i < _options.MaxConcurrentPolls; i++) await slots.WaitAsync(CancellationToken.None);
+    }
+
+    private async Task PollAndReleaseAsync(PollClaim claim, SemaphoreSlim slots, CancellationToken stoppingToken)
+    {
+        try
+        {
+            await PollAsync(claim, stoppingToken);
+        }
+        catch (Exception exception)
+        {
+            // A Redis or bus failure after the GET: the claim is left to lapse, and the chunk is polled again.
+            telemetry.RecordPoll("error", null);
+            logger.PollCrashed(exception, claim.ChunkId);
+        }
+        finally
+        {
+            slots.Release();
+        }
+    }
+
+    private async Task PollAsync(PollClaim claim, CancellationToken stoppingToken)
+    {
+        using var activity = PollerTelemetry.Source.StartJobActivity("poll chunk", claim.TraceParent);
+        activity?.SetTag(TelemetryTags.JobId, claim.JobId);
+        activity?.SetTag(TelemetryTags.ChunkId, claim.ChunkId);
+        activity?.SetTag(TelemetryTags.ProviderBatchId, claim.ProviderBatchId);
+        telemetry.Lag.Record(claim.Lag.TotalSeconds);
+
+        if (claim.ProviderBatchId is not { Length: > 0 } providerBatchId)
+        {
+            var retryIn = await schedule.DeferAfterErrorAsync(claim, _options.ErrorInterval, _options.MaxInterval);
+            telemetry.RecordPoll("no_batch", null);
+            logger.MissingProviderBatchId(claim.ChunkId, claim.JobId, retryIn);
+            return;
+        }
+
+        ProviderBatchSnapshot batch;
+        using (var leaseBound = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken))
+        {
+            // Give up before the lease lapses: after that another replica may poll the same due time.
+            leaseBound.CancelAfter(claim.Lease * 0.9);
+            try
+            {
+                batch = await provider.GetBatchAsync(providerBatchId, leaseBound.Token);
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                // A clean shutdown hands the chunk back at once instead of letting the lease run out.
+                await schedule.ReleaseAsync(claim);
+                telemetry.RecordPoll("released", null);
+                return;
+            }
+            catch (Exception exception)
+            {
+                var retryIn = await schedule.DeferAfterErrorAsync(claim, _options.ErrorInterval, _options.MaxInterval);
+                activity?.SetTag(TelemetryTags.Outcome, "error");
+                telemetry.RecordPoll("error", null);
+                logger.PollFailed(exception, providerBatchId, claim.ChunkId, retryIn);
+                return;
+            }
+        }
+
+        activity?.SetTag(TelemetryTags.ProviderStatus, batch.Status);
+        var interval = PollIntervals.Next(_options, claim.PreviousStatus, claim.PreviousInterval, batch.Status);
+        // A terminal chunk stays scheduled one lease ahead until its ChunkFinished is out: if the publish is lost
+        // it simply comes due again.
+        var nextDelay = batch.IsTerminal ? _options.Lease : interval;
+        if (!await schedule.ApplyAsync(claim, batch, interval, nextDelay))
+        {
+            activity?.SetTag(TelemetryTags.Outcome, "stale");
+            telemetry.RecordPoll("stale", batch.Status);
+            logger.StaleFence(claim.ChunkId, claim.Fence);
+            return;
+        }
+        activity?.SetTag(TelemetryTags.Outcome, "applied");
+        telemetry.RecordPoll("applied", batch.Status);
+        logger.Polled(providerBatchId, claim.ChunkId, batch.Status, interval);
+
+        if (batch.IsTerminal)
+        {
+            await bus.Publish(new ChunkFinished
+            {
+                JobId = claim.JobId,
+                ChunkId = claim.ChunkId,
+                ProviderBatchId = providerBatchId,
+                ProviderStatus = batch.Status,
+            }, stoppingToken);
+            await schedule.CompleteAsync(claim);
+            telemetry.ChunksFinished.Add(1, new KeyValuePair<string, object?>("provider_status", batch.Status));
+            logger.ChunkFinished(providerBatchId, claim.ChunkId, claim.JobId, batch.Status);
+        }
+    }
+}
