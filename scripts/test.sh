@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Runs the whole test suite: installs what the tests need, builds, runs every test project
+# one after another (several start a whole AppHost: two cores cannot run them side by side),
+# and ends with the plain summary line "N passed, N failed, N skipped".
+set -uo pipefail
+cd "$(dirname "$0")/.."
+
+scripts/prerequisites.sh --tests || exit 1
+if [[ -f tests/sdk/package-lock.json ]]; then
+  npm ci --prefix tests/sdk --no-audit --no-fund --loglevel=error || exit 1
+fi
+
+dotnet build BatchAspire.sln -v quiet -nologo || exit 1
+
+log=$(mktemp)
+dotnet test --solution BatchAspire.sln --no-build --max-parallel-test-modules 1 "$@" 2>&1 | tee "$log"
+status=${PIPESTATUS[0]}
+
+# Microsoft.Testing.Platform prints a summary per run; add them up into the one plain line CI reads.
+awk '/^ *failed: /{f+=$2} /^ *succeeded: /{p+=$2} /^ *skipped: /{s+=$2} END{printf "%d passed, %d failed, %d skipped\n", p, f, s}' "$log"
+rm -f "$log"
+exit "$status"
