@@ -1,0 +1,59 @@
+using System.Text.Json.Serialization;
+
+namespace BatchAspire.Sandbox.Faults;
+
+/// <summary>
+/// Fault knobs. Bound from <c>Sandbox:Faults</c> at start (PascalCase keys) and replaced at run time
+/// through <c>PUT /sandbox/faults</c> (the same fields in snake_case). All default to "no fault".
+/// </summary>
+public sealed class FaultSettings
+{
+    /// <summary>How long each batch stays <c>validating</c> before its lines are checked.</summary>
+    public int ValidationDelayMs { get; set; }
+
+    /// <summary>Added to the execution of every line (lines of one batch run one after another).</summary>
+    public int LineLatencyMs { get; set; }
+
+    /// <summary>Fraction of lines answered with an HTTP 429 error line instead of being executed.</summary>
+    public double LineFail429Rate { get; set; }
+
+    /// <summary>Fraction of lines answered with an HTTP 500 error line.</summary>
+    public double LineFail500Rate { get; set; }
+
+    /// <summary>Shortens the completion window of new batches to this many seconds.</summary>
+    public double? ExpireAfterSeconds { get; set; }
+
+    /// <summary>With <see cref="ExpireAfterSeconds"/>: only the next K batches created get the short window (null = all).</summary>
+    public int? ExpireNextBatches { get; set; }
+
+    /// <summary>Fraction of API calls answered 429 (with Retry-After and retry-after-ms).</summary>
+    public double ApiFail429Rate { get; set; }
+
+    /// <summary>Fraction of API calls answered 500.</summary>
+    public double ApiFail500Rate { get; set; }
+
+    /// <summary>The next N matching API calls are answered 429.</summary>
+    public int ApiFailNext429 { get; set; }
+
+    /// <summary>The next N matching API calls are answered 500.</summary>
+    public int ApiFailNext500 { get; set; }
+
+    /// <summary>Only API calls whose path starts with this (e.g. <c>/v1/batches</c>) are faulted; null = all.</summary>
+    public string? ApiFailPathPrefix { get; set; }
+
+    /// <summary>Only API calls with this HTTP method are faulted; null = all.</summary>
+    public string? ApiFailMethod { get; set; }
+
+    /// <summary>Retry-After sent with injected 429s, in whole seconds.</summary>
+    public int RetryAfterSeconds { get; set; } = 1;
+
+    /// <summary>Per model: a batch whose prompt tokens would push the enqueued total past this fails with <c>token_limit_exceeded</c>.</summary>
+    public long? EnqueuedTokenLimit { get; set; }
+
+    public FaultSettings Clone() => (FaultSettings)MemberwiseClone();
+}
+
+[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower,
+    DefaultIgnoreCondition = JsonIgnoreCondition.Never, UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow)]
+[JsonSerializable(typeof(FaultSettings))]
+internal sealed partial class FaultJson : JsonSerializerContext;

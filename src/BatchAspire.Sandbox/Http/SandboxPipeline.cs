@@ -1,0 +1,125 @@
+using System.Diagnostics;
+using System.Security.Cryptography;
+using System.Text;
+using BatchAspire.Sandbox.Faults;
+using Microsoft.Extensions.Options;
+
+namespace BatchAspire.Sandbox.Http;
+
+/// <summary>
+/// Cross-cutting behaviour of every API response: <c>x-request-id</c>, the error envelope for
+/// anything that fails (including routing 404/405 and bad requests), bearer auth and injected API faults.
+/// </summary>
+public static class SandboxPipeline
+{
+    private const string ProjectItem = "sandbox.project";
+
+    public static WebApplication UseSandboxPipeline(this WebApplication app)
+    {
+        var options = app.Services.GetRequiredService<IOptions<SandboxOptions>>().Value;
+        var faults = app.Services.GetRequiredService<FaultState>();
+        var stats = app.Services.GetRequiredService<SandboxStats>();
+        var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("BatchAspire.Sandbox.Http");
+
+        app.Use(async (context, next) =>
+        {
+            var started = Stopwatch.GetTimestamp();
+            var response = context.Response;
+            response.Headers["x-request-id"] = Storage.Ids.NewRequestId();
+            response.Headers["openai-version"] = "2020-10-01";
+            response.OnStarting(() =>
+            {
+                response.Headers["openai-processing-ms"] =
+                    ((long)Stopwatch.GetElapsedTime(started).TotalMilliseconds).ToString(System.Globalization.CultureInfo.InvariantCulture);
+                return Task.CompletedTask;
+            });
+
+            try
+            {
+                await next(context);
+            }
+            catch (BadHttpRequestException e) when (!response.HasStarted)
+            {
+                await new OpenAIError(e.StatusCode, e.Message).ExecuteAsync(context);
+                return;
+            }
+            catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception e) when (!response.HasStarted)
+            {
+                SandboxHttpLog.Unhandled(logger, e, context.Request.Method, context.Request.Path);
+                await OpenAIErrors.ServerError().ExecuteAsync(context);
+                return;
+            }
+
+            if (!response.HasStarted && response.StatusCode >= 400 && response.ContentLength is null && response.ContentType is null)
+            {
+                var error = response.StatusCode is 404 or 405
+                    ? OpenAIErrors.InvalidUrl(context.Request)
+                    : new OpenAIError(response.StatusCode, $"Request failed with status {response.StatusCode}.");
+                await error.ExecuteAsync(context);
+            }
+        });
+
+        app.Use(async (context, next) =>
+        {
+            var path = context.Request.Path;
+            if (IsHealth(path))
+            {
+                await next(context);
+                return;
+            }
+            var token = BearerToken(context.Request);
+            if (options.ApiKey is { Length: > 0 } key && !FixedTimeEquals(token, key))
+            {
+                await OpenAIErrors.InvalidApiKey().ExecuteAsync(context);
+                return;
+            }
+            context.Items[ProjectItem] = ProjectOf(token);
+
+            if (!path.StartsWithSegments(AdminApi.Prefix))
+            {
+                var (status, retryAfter) = faults.TakeApiFault(context.Request.Method, path.Value ?? "/");
+                if (status != 0)
+                {
+                    stats.ApiFault(status);
+                    await (status == 429 ? OpenAIErrors.RateLimited(retryAfter) : OpenAIErrors.ServerError()).ExecuteAsync(context);
+                    return;
+                }
+            }
+            await next(context);
+        });
+        return app;
+    }
+
+    /// <summary>
+    /// Each bearer token is its own project (like separate OpenAI projects): files and batches are
+    /// visible only to the token that created them. Only a hash of the token is kept.
+    /// </summary>
+    public static string Project(this HttpContext context) =>
+        context.Items[ProjectItem] as string ?? ProjectOf(BearerToken(context.Request));
+
+    private static string ProjectOf(string? token) =>
+        token is null ? "anonymous" : "p_" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(token)).AsSpan(0, 12));
+
+    private static string? BearerToken(HttpRequest request)
+    {
+        var header = request.Headers.Authorization.ToString();
+        return header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) ? header[7..].Trim() : null;
+    }
+
+    private static bool FixedTimeEquals(string? presented, string expected) =>
+        presented is not null && CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(presented), Encoding.UTF8.GetBytes(expected));
+
+    private static bool IsHealth(PathString path) =>
+        path.StartsWithSegments(Microsoft.Extensions.Hosting.Extensions.HealthEndpointPath) ||
+        path.StartsWithSegments(Microsoft.Extensions.Hosting.Extensions.AlivenessEndpointPath);
+}
+
+internal static partial class SandboxHttpLog
+{
+    [LoggerMessage(Level = LogLevel.Error, Message = "Unhandled error on {Method} {Path}")]
+    public static partial void Unhandled(ILogger logger, Exception exception, string method, string path);
+}
