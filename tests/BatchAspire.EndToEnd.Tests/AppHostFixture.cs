@@ -1,4 +1,5 @@
 using BatchAspire.Contracts;
+using BatchAspire.Testing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
@@ -18,17 +19,33 @@ public sealed class AppHostFixture : IAsyncLifetime
 
     public string DataDirectory { get; } = Directory.CreateTempSubdirectory("batchaspire-e2e-").FullName;
 
+    /// <summary>Receives every service's traces and logs (the AppHost points OTLP here instead of a dashboard).</summary>
+    public OtlpReceiver Telemetry { get; private set; } = null!;
+
     public async ValueTask InitializeAsync()
     {
-        App = await StartAsync(DataDirectory, []);
+        Telemetry = await OtlpReceiver.StartAsync();
+        App = await StartAsync(DataDirectory, [], Telemetry.Endpoint);
     }
 
     /// <summary>Builds and starts an AppHost on its own data folder, then waits (bounded) until every resource is healthy.</summary>
-    public static async Task<DistributedApplication> StartAsync(string dataDirectory, string[] extraArgs)
+    public static async Task<DistributedApplication> StartAsync(string dataDirectory, string[] extraArgs, string? otlpEndpoint = null)
     {
         string[] args = ["Infra:Mode=process", $"Infra:DataDirectory={dataDirectory}", .. extraArgs];
         var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.BatchAspire_AppHost>(args);
         builder.Services.AddLogging(logging => logging.SetMinimumLevel(LogLevel.Warning));
+        if (otlpEndpoint is not null)
+        {
+            // The testing builder runs no dashboard: point every service's OTLP export at the test instead.
+            foreach (var project in builder.Resources.OfType<ProjectResource>().ToList())
+            {
+                builder.CreateResourceBuilder(project)
+                    .WithEnvironment("OTEL_EXPORTER_OTLP_ENDPOINT", otlpEndpoint)
+                    .WithEnvironment("OTEL_EXPORTER_OTLP_PROTOCOL", "http/protobuf")
+                    .WithEnvironment("OTEL_BSP_SCHEDULE_DELAY", "500")
+                    .WithEnvironment("OTEL_BLRP_SCHEDULE_DELAY", "500");
+            }
+        }
         var app = await builder.BuildAsync();
         await app.StartAsync().WaitAsync(TimeSpan.FromMinutes(3));
         using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(3));
@@ -41,12 +58,21 @@ public sealed class AppHostFixture : IAsyncLifetime
 
     public HttpClient CreateIntakeClient() => App.CreateHttpClient(ResourceNames.Intake, "http");
 
+    public HttpClient CreateSandboxClient() => App.CreateHttpClient(ResourceNames.Sandbox, "http");
+
+    /// <summary>The intake's base URL as a user would give it to an SDK (ends in /v1).</summary>
+    public Uri IntakeBaseUrl => new(App.GetEndpoint(ResourceNames.Intake, "http"), "v1");
+
     public async ValueTask DisposeAsync()
     {
         if (App is not null)
         {
             await App.StopAsync().WaitAsync(TimeSpan.FromMinutes(1));
             await App.DisposeAsync();
+        }
+        if (Telemetry is not null)
+        {
+            await Telemetry.DisposeAsync();
         }
         try { Directory.Delete(DataDirectory, recursive: true); } catch (IOException) { }
     }

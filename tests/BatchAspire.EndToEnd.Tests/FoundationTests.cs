@@ -35,6 +35,22 @@ public sealed class FoundationTests(AppHostFixture fixture)
 
         Assert.Equal("Healthy", health);
     }
+
+    [Fact]
+    public async Task ServicesExportTheirSpansOverOtlp()
+    {
+        using var client = fixture.CreateIntakeClient();
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/v1/files");
+        request.Headers.Authorization = new("Bearer", "ba-dev-key");
+        using var response = await client.SendAsync(request, TestContext.Current.CancellationToken);
+
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (!fixture.Telemetry.Spans.Any(s => s.Service == "intake" && s.Attributes.GetValueOrDefault("url.path") == "/v1/files"))
+        {
+            Assert.True(DateTime.UtcNow < deadline, "no intake span for GET /v1/files reached the OTLP receiver");
+            await Task.Delay(250, TestContext.Current.CancellationToken);
+        }
+    }
 }
 
 /// <summary>Its own AppHost, because the point is what is left after one stops.</summary>
