@@ -3,3 +3,4 @@ global using BatchAspire.Testing;
 global using Xunit;
 
 [assembly: AssemblyFixture(typeof(BatchAspire.Intake.Tests.RedisFixture))]
+[assembly: AssemblyFixture(typeof(BatchAspire.Intake.Tests.SharedIntake))]

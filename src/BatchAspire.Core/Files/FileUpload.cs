@@ -98,12 +98,16 @@ public sealed class FileUpload : IAsyncDisposable
         await FinishAsync();
     }
 
-    /// <summary>Makes the file visible: hash with its analysis, data keys, and the tenant's list.</summary>
-    public async Task<StoredFile> CommitAsync(string filename, string purpose, long? expiresAt, CancellationToken ct = default)
+    /// <summary>
+    /// Makes the file visible: hash with its analysis, data keys, and the tenant's list. It expires
+    /// <paramref name="expiresAfterSeconds"/> after its creation time, or never when null.
+    /// </summary>
+    public async Task<StoredFile> CommitAsync(string filename, string purpose, long? expiresAfterSeconds, CancellationToken ct = default)
     {
         ct.ThrowIfCancellationRequested();
         var analysis = Analysis;
         var createdAt = _time.GetUtcNow().ToUnixTimeSeconds();
+        var expiresAt = createdAt + expiresAfterSeconds;
         var fields = new List<HashEntry>
         {
             new(FileFields.Tenant, _tenant),

@@ -24,7 +24,7 @@ public sealed record LineError(string Code, string Message, string? Param, long?
     public static LineError DuplicateCustomId(long line, string customId) =>
         new(LineErrorCodes.DuplicateCustomId, $"The custom_id '{Shorten(customId)}' is used by an earlier line; custom_id values must be unique within a file.", "custom_id", line);
 
-    internal static string Shorten(string value) => value.Length <= 64 ? value : string.Concat(value.AsSpan(0, 61), "...");
+    public static string Shorten(string value) => value.Length <= 64 ? value : string.Concat(value.AsSpan(0, 61), "...");
 }
 
 /// <summary>The <c>errors.data[].code</c> values BatchAspire reports (batches.md §6.2, plus the per-line structure codes).</summary>

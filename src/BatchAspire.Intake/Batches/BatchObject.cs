@@ -1,0 +1,141 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using BatchAspire.Core.Files;
+using BatchAspire.Core.Jobs;
+
+namespace BatchAspire.Intake.Batches;
+
+/// <summary>
+/// The Batch object (batches.md §3) rendered from the job hash alone. Every key is written, with null
+/// where unset; <c>cost</c> is BatchAspire's own addition (the SDKs ignore unknown keys) and appears
+/// only once the job has cost figures.
+/// </summary>
+public sealed class BatchObject
+{
+    public required string Id { get; init; }
+    public string Object => "batch";
+    public required string Endpoint { get; init; }
+    public required string? Model { get; init; }
+    public required BatchErrors? Errors { get; init; }
+    public required string InputFileId { get; init; }
+    public required string CompletionWindow { get; init; }
+    public required string Status { get; init; }
+    public required string? OutputFileId { get; init; }
+    public required string? ErrorFileId { get; init; }
+    public required long CreatedAt { get; init; }
+    public required long? InProgressAt { get; init; }
+    public required long? ExpiresAt { get; init; }
+    public required long? FinalizingAt { get; init; }
+    public required long? CompletedAt { get; init; }
+    public required long? FailedAt { get; init; }
+    public required long? ExpiredAt { get; init; }
+    public required long? CancellingAt { get; init; }
+    public required long? CancelledAt { get; init; }
+    public required BatchRequestCounts RequestCounts { get; init; }
+    public required BatchUsage Usage { get; init; }
+    public required Dictionary<string, string>? Metadata { get; init; }
+
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public BatchCost? Cost { get; init; }
+
+    public static BatchObject From(JobRecord job)
+    {
+        var status = job.Status;
+        var input = job.GetInt64(JobFields.InputTokens) ?? 0;
+        var output = job.GetInt64(JobFields.OutputTokens) ?? 0;
+        var batchUsd = job.GetDouble(JobFields.CostBatchUsd);
+        var standardUsd = job.GetDouble(JobFields.CostStandardUsd);
+        var errors = FileAnalysis.ReadErrors(job[JobFields.Errors]);
+        return new BatchObject
+        {
+            Id = job.Id,
+            Endpoint = job[JobFields.Endpoint] ?? "",
+            Model = job[JobFields.Model],
+            Errors = errors.Count == 0 ? null : new BatchErrors
+            {
+                Data = [.. errors.Select(e => new BatchError { Code = e.Code, Message = e.Message, Param = e.Param, Line = e.Line })],
+            },
+            InputFileId = job[JobFields.InputFileId] ?? "",
+            CompletionWindow = job[JobFields.CompletionWindow] ?? "24h",
+            Status = status,
+            OutputFileId = job[JobFields.OutputFileId],
+            ErrorFileId = job[JobFields.ErrorFileId],
+            CreatedAt = job.GetInt64(JobFields.CreatedAt) ?? 0,
+            InProgressAt = job.GetInt64(JobFields.InProgressAt),
+            ExpiresAt = job.GetInt64(JobFields.ExpiresAt),
+            FinalizingAt = job.GetInt64(JobFields.FinalizingAt),
+            CompletedAt = job.GetInt64(JobFields.CompletedAt),
+            FailedAt = job.GetInt64(JobFields.FailedAt),
+            ExpiredAt = job.GetInt64(JobFields.ExpiredAt),
+            CancellingAt = job.GetInt64(JobFields.CancellingAt),
+            CancelledAt = job.GetInt64(JobFields.CancelledAt),
+            RequestCounts = new BatchRequestCounts
+            {
+                // The hash knows the line count from the start; the API shows {0,0,0} while validating (batches.md §3).
+                Total = status == JobStatus.Validating ? 0 : job.GetInt64(JobFields.RequestTotal) ?? 0,
+                Completed = job.GetInt64(JobFields.RequestCompleted) ?? 0,
+                Failed = job.GetInt64(JobFields.RequestFailed) ?? 0,
+            },
+            Usage = new BatchUsage
+            {
+                InputTokens = input,
+                InputTokensDetails = new BatchUsage.InputDetails { CachedTokens = job.GetInt64(JobFields.CachedTokens) ?? 0 },
+                OutputTokens = output,
+                OutputTokensDetails = new BatchUsage.OutputDetails { ReasoningTokens = job.GetInt64(JobFields.ReasoningTokens) ?? 0 },
+                TotalTokens = input + output,
+            },
+            Metadata = job[JobFields.Metadata] is { Length: > 0 } metadata
+                ? JsonSerializer.Deserialize(metadata, IntakeJson.Default.DictionaryStringString)
+                : null,
+            Cost = batchUsd is null && standardUsd is null ? null : new BatchCost
+            {
+                BatchUsd = batchUsd ?? 0,
+                StandardUsd = standardUsd ?? 0,
+                SavingsUsd = Math.Round((standardUsd ?? 0) - (batchUsd ?? 0), 6),
+            },
+        };
+    }
+}
+
+public sealed class BatchErrors
+{
+    public string Object => "list";
+    public required IReadOnlyList<BatchError> Data { get; init; }
+}
+
+/// <summary>An item of <c>errors.data</c>; <c>line</c> is 1-based.</summary>
+public sealed class BatchError
+{
+    public required string Code { get; init; }
+    public required string Message { get; init; }
+    public required string? Param { get; init; }
+    public required long? Line { get; init; }
+}
+
+public sealed class BatchRequestCounts
+{
+    public required long Total { get; init; }
+    public required long Completed { get; init; }
+    public required long Failed { get; init; }
+}
+
+public sealed class BatchUsage
+{
+    public required long InputTokens { get; init; }
+    public required InputDetails InputTokensDetails { get; init; }
+    public required long OutputTokens { get; init; }
+    public required OutputDetails OutputTokensDetails { get; init; }
+    public required long TotalTokens { get; init; }
+
+    public sealed class InputDetails { public required long CachedTokens { get; init; } }
+
+    public sealed class OutputDetails { public required long ReasoningTokens { get; init; } }
+}
+
+/// <summary>What the job cost at batch prices, what it would have cost at standard prices, and the difference (USD).</summary>
+public sealed class BatchCost
+{
+    public required double BatchUsd { get; init; }
+    public required double StandardUsd { get; init; }
+    public required double SavingsUsd { get; init; }
+}

@@ -1,0 +1,155 @@
+using System.Diagnostics;
+using System.Globalization;
+using BatchAspire.Contracts;
+using BatchAspire.Core.Files;
+using BatchAspire.Core.Jobs;
+using BatchAspire.Core.Telemetry;
+using BatchAspire.Intake.Auth;
+using BatchAspire.Intake.Errors;
+using BatchAspire.Intake.Files;
+using MassTransit;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.Extensions.Options;
+
+namespace BatchAspire.Intake.Batches;
+
+/// <summary>The Batches API (batches.md), at <c>/v1/batches</c> and <c>/batches</c>. Status is read from Redis only.</summary>
+public static class BatchesApi
+{
+    private const long CompletionWindowSeconds = 24 * 3600;
+
+    public static IEndpointRouteBuilder MapBatchesApi(this IEndpointRouteBuilder routes)
+    {
+        Map(routes.MapGroup("/v1/batches"), documented: true);
+        Map(routes.MapGroup("/batches"), documented: false).ExcludeFromDescription();
+        return routes;
+    }
+
+    private static RouteGroupBuilder Map(RouteGroupBuilder batches, bool documented)
+    {
+        batches.RequireAuthorization().WithTags("Batches");
+        batches.MapPost("", CreateAsync).Named("CreateBatch", documented).WithSummary("Create a batch from an uploaded file")
+            .Accepts<CreateBatchRequest>("application/json").Produces<BatchObject>().ProducesOpenAIErrors(400, 404);
+        batches.MapGet("", ListAsync).Named("ListBatches", documented).WithSummary("List the caller's batches, newest first")
+            .Produces<ListResponse<BatchObject>>().ProducesOpenAIErrors(400, 404);
+        batches.MapGet("/{batch_id}", RetrieveAsync).Named("RetrieveBatch", documented).WithSummary("Retrieve a batch")
+            .Produces<BatchObject>().ProducesOpenAIErrors(404);
+        batches.MapPost("/{batch_id}/cancel", CancelAsync).Named("CancelBatch", documented).WithSummary("Cancel a batch")
+            .Produces<BatchObject>().ProducesOpenAIErrors(404, 409);
+        return batches;
+    }
+
+    private static async Task<IResult> CreateAsync(HttpContext http, Tenant tenant, IFileStore files, IJobStore jobs,
+        IPublishEndpoint publish, IOptions<IntakeOptions> options, TimeProvider time, ILogger<BatchObject> logger, CancellationToken ct)
+    {
+        if (http.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } bodySize) bodySize.MaxRequestBodySize = 1024 * 1024;
+        var (request, invalid) = await CreateBatchRequestParser.ParseAsync(http.Request.Body, ct);
+        if (request is null) return invalid!;
+
+        if (await files.FindAsync(tenant.Id, request.InputFileId, ct) is not { } file)
+            return OpenAIErrors.FileNotFound(request.InputFileId, "input_file_id");
+        if (file.Purpose != FilePurposes.Batch)
+            return OpenAIErrors.Invalid("input_file_id",
+                $"The file {file.Id} has purpose '{file.Purpose}'; a batch needs a file uploaded with purpose 'batch'.");
+        var analysis = await files.GetAnalysisAsync(file.Id, ct)
+            ?? throw new InvalidOperationException($"File {file.Id} has purpose batch but no analysis.");
+
+        var jobId = JobIds.New();
+        using var activity = IntakeTelemetry.Source.StartActivity("create batch");
+        activity?.SetTag(TelemetryTags.JobId, jobId);
+
+        var now = time.GetUtcNow().ToUnixTimeSeconds();
+        var errors = InputFileCheck.Evaluate(file, analysis, request.Endpoint, options.Value.MaxRequestsPerBatch);
+        var fields = new List<KeyValuePair<string, string>>
+        {
+            new(JobFields.Endpoint, request.Endpoint),
+            new(JobFields.InputFileId, file.Id),
+            new(JobFields.CompletionWindow, request.CompletionWindow),
+            new(JobFields.CreatedAt, Text(now)),
+            new(JobFields.ExpiresAt, Text(now + CompletionWindowSeconds)),
+            new(JobFields.RequestCompleted, "0"),
+            new(JobFields.RequestFailed, "0"),
+        };
+        if (request.MetadataJson is { } metadata) fields.Add(new(JobFields.Metadata, metadata));
+        if (request.OutputExpiresAfterSeconds is { } expiry) fields.Add(new(JobFields.OutputExpiresAfterSeconds, Text(expiry)));
+        if (analysis.Models is [var model]) fields.Add(new(JobFields.Model, model.Value));
+        // The pipeline continues this trace from the job hash (workers have no request to carry it).
+        if (Activity.Current?.Id is { } traceparent) fields.Add(new(JobFields.TraceParent, traceparent));
+
+        if (errors.Count > 0)
+        {
+            fields.Add(new(JobFields.Status, JobStatus.Failed));
+            fields.Add(new(JobFields.FailedAt, Text(now)));
+            fields.Add(new(JobFields.RequestTotal, "0"));
+            fields.Add(new(JobFields.Errors, FileAnalysis.WriteErrors(errors)));
+            var failed = await jobs.CreateAsync(jobId, tenant.Id, fields, ct);
+            IntakeLog.BatchFailedValidation(logger, jobId, tenant.Id, file.Id, errors.Count);
+            activity?.SetTag(TelemetryTags.Outcome, JobStatus.Failed);
+            return TypedResults.Ok(BatchObject.From(failed));
+        }
+
+        fields.Add(new(JobFields.Status, JobStatus.Validating));
+        fields.Add(new(JobFields.RequestTotal, Text(file.Lines)));
+        var job = await jobs.CreateAsync(jobId, tenant.Id, fields, ct);
+        IntakeLog.BatchAccepted(logger, jobId, tenant.Id, file.Id, file.Lines);
+        // Only now that the job is durable: if this publish is lost, the re-publisher sends it again.
+        await PublishAsync(publish, new JobAccepted { JobId = jobId }, jobId, options.Value.PublishTimeout, logger);
+        activity?.SetTag(TelemetryTags.Outcome, JobStatus.Validating);
+        return TypedResults.Ok(BatchObject.From(job));
+    }
+
+    private static async Task<IResult> ListAsync(Tenant tenant, IJobStore jobs, string? limit, string? after, CancellationToken ct)
+    {
+        if (!Query.TryLimit(limit, 20, 100, out var pageSize)) return Query.InvalidLimit(100);
+        var page = await jobs.ListAsync(tenant.Id, pageSize, string.IsNullOrEmpty(after) ? null : after, ct);
+        if (page is null) return OpenAIErrors.BatchNotFound(after!);
+        return TypedResults.Ok(ListResponse.Create([.. page.Data.Select(BatchObject.From)], page.HasMore, b => b.Id));
+    }
+
+    private static async Task<IResult> RetrieveAsync([FromRoute(Name = "batch_id")] string batchId, Tenant tenant, IJobStore jobs, CancellationToken ct) =>
+        await jobs.FindAsync(tenant.Id, batchId, ct) is { } job
+            ? TypedResults.Ok(BatchObject.From(job))
+            : OpenAIErrors.BatchNotFound(batchId);
+
+    private static async Task<IResult> CancelAsync([FromRoute(Name = "batch_id")] string batchId, HttpContext http, Tenant tenant, IJobStore jobs,
+        IPublishEndpoint publish, IOptions<IntakeOptions> options, TimeProvider time, ILogger<BatchObject> logger, CancellationToken ct)
+    {
+        // Cancel has an empty body (with or without a JSON content type, sdk-calls.md §5): it is never read.
+        var outcome = await jobs.RequestCancelAsync(tenant.Id, batchId, time.GetUtcNow().ToUnixTimeSeconds(), ct);
+        if (!outcome.Found) return OpenAIErrors.BatchNotFound(batchId);
+        if (outcome.Cancelling)
+        {
+            IntakeLog.BatchCancelling(logger, batchId, tenant.Id, outcome.PreviousStatus ?? "");
+            await PublishAsync(publish, new JobCancelRequested { JobId = batchId }, batchId, options.Value.PublishTimeout, logger);
+        }
+        else if (outcome.PreviousStatus is not (JobStatus.Cancelling or JobStatus.Cancelled))
+        {
+            // A finished batch cannot be cancelled; tell Python and Node not to retry this 409.
+            http.Response.Headers["x-should-retry"] = "false";
+            return OpenAIErrors.Create(StatusCodes.Status409Conflict, $"Cannot cancel a batch with status '{outcome.PreviousStatus}'.");
+        }
+        var job = await jobs.FindAsync(tenant.Id, batchId, ct);
+        return job is null ? OpenAIErrors.BatchNotFound(batchId) : TypedResults.Ok(BatchObject.From(job));
+    }
+
+    /// <summary>
+    /// Publishes after the state is durable, waiting at most <paramref name="timeout"/> for the broker.
+    /// A failure is logged, not surfaced: the job is stored, and <see cref="ValidatingJobRepublisher"/>
+    /// sends JobAccepted again for a job that stays validating.
+    /// </summary>
+    private static async Task PublishAsync<T>(IPublishEndpoint publish, T message, string jobId, TimeSpan timeout, ILogger logger) where T : class
+    {
+        using var cts = new CancellationTokenSource(timeout);
+        try
+        {
+            await publish.Publish(message, cts.Token);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            IntakeLog.PublishFailed(logger, e, typeof(T).Name, jobId);
+        }
+    }
+
+    private static string Text(long value) => value.ToString(CultureInfo.InvariantCulture);
+}

@@ -1,0 +1,50 @@
+using System.Text.Json;
+using BatchAspire.Intake.Auth;
+using BatchAspire.Intake.Batches;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Http.Features;
+
+namespace BatchAspire.Intake;
+
+public static class IntakeExtensions
+{
+    /// <summary>Options, API-key auth, the Redis stores, the JSON wire format, OpenAPI, upload limits and the JobAccepted re-publisher.</summary>
+    public static IHostApplicationBuilder AddIntake(this IHostApplicationBuilder builder)
+    {
+        var services = builder.Services;
+        services.AddOptions<IntakeOptions>()
+            .BindConfiguration(IntakeOptions.SectionName)
+            .ValidateDataAnnotations()
+            .Validate(o => o.ApiKeys.All(k => !string.IsNullOrWhiteSpace(k.Tenant) && k.Sha256 is { Length: 64 } h && h.All(char.IsAsciiHexDigit)),
+                "Every Intake:ApiKeys entry needs a Tenant and a Sha256 of 64 hex digits.")
+            .Validate(o => o.RepublishAfter > TimeSpan.Zero && o.RepublishInterval > TimeSpan.Zero, "Intake:RepublishAfter and RepublishInterval must be positive.")
+            .ValidateOnStart();
+
+        services.AddSingleton<ApiKeyRegistry>();
+        services.AddAuthentication(ApiKeyAuthenticationHandler.SchemeName)
+            .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeyAuthenticationHandler.SchemeName, null);
+        services.AddAuthorization();
+
+        services.AddBatchStores();
+        services.AddHostedService<ValidatingJobRepublisher>();
+
+        services.ConfigureHttpJsonOptions(json =>
+        {
+            json.SerializerOptions.PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower;
+            json.SerializerOptions.TypeInfoResolverChain.Insert(0, IntakeJson.Default);
+        });
+
+        // Uploads stream through MultipartReader, which raises the per-request body limit itself; the form
+        // limit is raised too so nothing in the pipeline stops an upload below Intake:MaxUploadBytes.
+        var maxUpload = builder.Configuration.GetValue($"{IntakeOptions.SectionName}:{nameof(IntakeOptions.MaxUploadBytes)}", new IntakeOptions().MaxUploadBytes);
+        services.Configure<FormOptions>(form => form.MultipartBodyLengthLimit = maxUpload);
+
+        services.AddOpenApi(openApi => openApi.AddDocumentTransformer((document, _, _) =>
+        {
+            document.Info.Title = "BatchAspire intake";
+            document.Info.Description = "The OpenAI Files and Batches API, multi-tenant (Authorization: Bearer <API key>). See docs/intake.md.";
+            return Task.CompletedTask;
+        }));
+        return builder;
+    }
+}
