@@ -1,5 +1,12 @@
+using BatchAspire.Contracts;
+
 var builder = WebApplication.CreateBuilder(args);
 builder.AddServiceDefaults();
+builder.AddRedisClient(ResourceNames.Cache);
+builder.Services.AddBatchStores();                      // files and jobs in Redis
+builder.AddProviderClient();                            // downloads and cancels through the OpenAI SDK
+builder.AddResults();                                   // chunk results, job assembly, pricing, the expiry sweeper
+builder.AddBatchBus(bus => bus.AddResultsConsumers());  // ChunkFinished
 
 var app = builder.Build();
 app.MapDefaultEndpoints();

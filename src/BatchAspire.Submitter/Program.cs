@@ -1,5 +1,12 @@
+using BatchAspire.Contracts;
+
 var builder = WebApplication.CreateBuilder(args);
 builder.AddServiceDefaults();
+builder.AddRedisClient(ResourceNames.Cache);
+builder.Services.AddBatchStores();                        // files and jobs in Redis
+builder.AddProviderClient();                              // the provider's Files and Batches APIs through the OpenAI SDK
+builder.AddSubmitter();                                   // planning, submitting, the delayed-chunk sweeper
+builder.AddBatchBus(bus => bus.AddSubmitterConsumers());  // JobAccepted, ChunkReady, RequestsRetryable, JobCancelRequested
 
 var app = builder.Build();
 app.MapDefaultEndpoints();

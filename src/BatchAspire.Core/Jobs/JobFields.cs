@@ -49,6 +49,11 @@ public static class JobFields
     // What the job cost at batch prices, and what it would have cost at standard prices (USD).
     public const string CostBatchUsd = "cost_batch_usd";
     public const string CostStandardUsd = "cost_standard_usd";
+
+    // Appended by the pipeline.
+    // Set (unix seconds) when results found the job past its completion window: nothing more is submitted,
+    // open provider batches are cancelled, and the job ends `expired` with the partial output.
+    public const string ExpiringAt = "expiring_at";
 }
 
 /// <summary>The eight statuses of the OpenAI batch object.</summary>

@@ -40,6 +40,19 @@ public static class RedisKeys
     public static RedisKey StagingFileLineLengths(string fileId) => $"ba:staging:file:{fileId}:lens";
     public static RedisKey StagingFileSegments(string fileId) => $"ba:staging:file:{fileId}:segs";
     public static RedisKey StagingFileCustomIds(string fileId) => $"ba:staging:file:{fileId}:ids";
+
+    // Appended by the pipeline (submitter and results).
+    // Chunks waiting to be (re)submitted later: capacity refusals, failed uploads, a submitter's watchdog.
+    // Scored by the due time (unix ms); a claim moves the score to a lease expiry, like ba:poll:due.
+    public static readonly RedisKey DelayedChunks = "ba:chunks:delayed";
+
+    // Planned jobs that are not terminal yet, scored by created_at (unix ms): the results service finds
+    // jobs past their completion window here without scanning.
+    public static readonly RedisKey OpenJobs = "ba:jobs:open";
+
+    // Bitmap over the job's 0-based line indexes: bit i is 1 when the final result of line i is a failure
+    // (goes to the error file). BITCOUNT gives request_counts.failed without reading any result.
+    public static RedisKey JobFailures(string jobId) => $"ba:{{{jobId}}}:failures";
 }
 
 /// <summary>A chunk id is <c>{jobId}.{n}</c>, so any service can find the job from it.</summary>

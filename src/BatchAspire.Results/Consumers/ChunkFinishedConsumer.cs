@@ -1,0 +1,18 @@
+using BatchAspire.Contracts;
+using BatchAspire.Results.Processing;
+using MassTransit;
+
+namespace BatchAspire.Results.Consumers;
+
+/// <summary>Stores a finished chunk's results, sends retryable requests on, and ends the job when it is over.</summary>
+public sealed class ChunkFinishedConsumer(ChunkResultsProcessor processor) : IConsumer<ChunkFinished>
+{
+    public Task Consume(ConsumeContext<ChunkFinished> context) =>
+        processor.ProcessAsync(context.Message, context, context.CancellationToken);
+}
+
+/// <summary>Downloads stream through a pipe, so a few chunks at once per replica keep memory flat.</summary>
+public sealed class ChunkFinishedConsumerDefinition : ConsumerDefinition<ChunkFinishedConsumer>
+{
+    public ChunkFinishedConsumerDefinition() => ConcurrentMessageLimit = 4;
+}

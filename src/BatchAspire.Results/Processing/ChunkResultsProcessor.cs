@@ -1,0 +1,263 @@
+using System.Buffers;
+using BatchAspire.Contracts;
+using BatchAspire.Core.Chunks;
+using BatchAspire.Core.Files;
+using BatchAspire.Core.Jobs;
+using BatchAspire.Core.Jsonl;
+using BatchAspire.Core.Polling;
+using BatchAspire.Core.Pricing;
+using BatchAspire.Core.Providers;
+using BatchAspire.Core.Results;
+using BatchAspire.Core.Telemetry;
+using MassTransit;
+using Microsoft.Extensions.Options;
+
+namespace BatchAspire.Results.Processing;
+
+/// <summary>
+/// Takes a finished chunk's outcome: streams the provider's output and error files line by line, maps each
+/// custom_id to its input line, stores final results (successes and permanent failures) with HSETNX semantics,
+/// and hands transient failures on as a new attempt in a new chunk (up to <see cref="ResultsOptions.MaxAttempts"/>).
+/// A chunk is completed by one guarded script, so a redelivered <see cref="ChunkFinished"/> changes nothing.
+/// </summary>
+public sealed class ChunkResultsProcessor(
+    ChunkStore chunks,
+    ResultStore results,
+    IJobStore jobs,
+    IFileStore files,
+    ProviderBatchCommands provider,
+    JobFinalizer finalizer,
+    IOptions<ResultsOptions> options,
+    ResultsTelemetry telemetry,
+    ILogger<ChunkResultsProcessor> logger)
+{
+    private const int LinesPerBatch = 512;
+    private const int BytesPerBatch = 4 * 1024 * 1024;
+
+    private readonly ResultsOptions _options = options.Value;
+
+    public async Task ProcessAsync(ChunkFinished finished, IPublishEndpoint publish, CancellationToken ct)
+    {
+        using var activity = ResultsTelemetry.Source.StartActivity("process chunk results");
+        activity?.SetTag(TelemetryTags.JobId, finished.JobId);
+        activity?.SetTag(TelemetryTags.ChunkId, finished.ChunkId);
+        activity?.SetTag(TelemetryTags.ProviderBatchId, finished.ProviderBatchId);
+        activity?.SetTag(TelemetryTags.ProviderStatus, finished.ProviderStatus);
+
+        var chunk = await chunks.GetAsync(finished.ChunkId);
+        var job = chunk is null ? null : await jobs.GetAsync(chunk.JobId, ct);
+        if (chunk is null || job is null)
+        {
+            logger.UnknownChunk(finished.ChunkId);
+            return;
+        }
+        if (JobStatus.IsTerminal(job.Status)) return;
+        if (chunk.ResultsDone)
+        {
+            // Redelivered: only make sure what the first delivery started went out.
+            await ResendSuccessorAsync(chunk, publish, ct);
+            await finalizer.TryFinalizeAsync(chunk.JobId, force: false, publish, ct);
+            return;
+        }
+        if (finished.ProviderBatchId.Length > 0 && finished.ProviderBatchId != chunk.ProviderBatchId)
+        {
+            logger.StaleFinished(chunk.Id, finished.ProviderBatchId);
+            return;
+        }
+
+        var outcome = await ReadOutcomeAsync(chunk, job, ct);
+        var complete = await results.CompleteChunkAsync(chunk.Id, outcome.Usage, outcome.Successor, outcome.Retry,
+            outcome.Successor == SuccessorKind.Retry ? chunk.Attempt + 1 : chunk.Attempt, _options.CapacityRetryDelay);
+        if (complete.SuccessorChunkId is { } successor && outcome.Successor == SuccessorKind.Retry)
+        {
+            await publish.Publish(new RequestsRetryable { JobId = chunk.JobId, ChunkId = successor }, ct);
+            if (complete.CompletedNow) telemetry.Retries.Add(outcome.Retry.Count);
+        }
+        logger.ChunkProcessed(chunk.Id, chunk.JobId, outcome.Finals, outcome.Retry.Count,
+            complete.SuccessorChunkId ?? "none", outcome.Foreign);
+        await finalizer.TryFinalizeAsync(chunk.JobId, force: false, publish, ct);
+    }
+
+    private async Task ResendSuccessorAsync(ChunkRecord chunk, IPublishEndpoint publish, CancellationToken ct)
+    {
+        if (chunk[ChunkFields.Successor] is not { } successorId || await chunks.GetAsync(successorId) is not { } successor) return;
+        if (successor.Attempt > chunk.Attempt && successor.ProviderBatchId is null && !successor.IsClosed)
+            await publish.Publish(new RequestsRetryable { JobId = chunk.JobId, ChunkId = successorId }, ct);
+    }
+
+    private async Task<ChunkOutcome> ReadOutcomeAsync(ChunkRecord chunk, JobRecord job, CancellationToken ct)
+    {
+        var inputFileId = job[JobFields.InputFileId] ?? throw new InvalidOperationException($"Job {job.Id} has no input file.");
+        var userCancelled = job.Status == JobStatus.Cancelling;
+        var stopping = userCancelled || job[JobFields.ExpiringAt] is not null;
+        var lastAttempt = chunk.Attempt >= _options.MaxAttempts;
+        var lines = await chunks.ReadLineIndexesAsync(chunk);
+        var seen = new bool[lines.Length];
+        var retry = new List<long>();
+        var usage = default(TokenUsage);
+        long finals = 0, foreign = 0;
+
+        using var batch = new LineBatch();
+        async Task FlushAsync()
+        {
+            if (batch.Count == 0) return;
+            var infos = new ResultLineInfo[batch.Count];
+            var customIds = new List<string>(batch.Count);
+            var parsed = new List<int>(batch.Count);
+            for (var i = 0; i < batch.Count; i++)
+            {
+                if (!ResultLine.TryParse(batch.Line(i).Span, out infos[i])) { foreign++; continue; }
+                customIds.Add(infos[i].CustomId!);
+                parsed.Add(i);
+            }
+            var indexes = await files.FindLinesAsync(inputFileId, customIds, ct);
+            var stored = new List<FinalResult>(parsed.Count);
+            for (var n = 0; n < parsed.Count; n++)
+            {
+                var i = parsed[n];
+                var position = indexes[n] is { } index ? PositionOf(chunk, lines, index) : -1;
+                if (position < 0 || seen[position]) { foreign++; continue; }
+                seen[position] = true;
+                usage += infos[i].Usage;
+                switch (ResultLine.Classify(infos[i], userCancelled))
+                {
+                    case ResultOutcome.Success: stored.Add(new FinalResult(lines[position], false, batch.Line(i))); break;
+                    case ResultOutcome.Permanent: stored.Add(new FinalResult(lines[position], true, batch.Line(i))); break;
+                    case ResultOutcome.Transient when stopping: break;   // ends as batch_cancelled / batch_expired
+                    case ResultOutcome.Transient when lastAttempt: stored.Add(new FinalResult(lines[position], true, batch.Line(i))); break;
+                    case ResultOutcome.Transient: retry.Add(lines[position]); break;
+                }
+            }
+            await results.StoreFinalsAsync(chunk.JobId, stored);
+            finals += stored.Count;
+            batch.Clear();
+        }
+
+        foreach (var fileId in new[] { chunk[ChunkPollFields.ProviderOutputFileId], chunk[ChunkPollFields.ProviderErrorFileId] })
+        {
+            if (string.IsNullOrEmpty(fileId)) continue;
+            using var download = ResultsTelemetry.Source.StartActivity("download results");
+            download?.SetTag(TelemetryTags.ChunkId, chunk.Id);
+            await using var content = await provider.OpenContentAsync(fileId, ct);
+            await foreach (var line in ResultFileReader.ReadLinesAsync(content, _options.MaxResultLineBytes, ct))
+            {
+                batch.Add(line);
+                if (batch.Count >= LinesPerBatch || batch.Bytes >= BytesPerBatch) await FlushAsync();
+            }
+            await FlushAsync();
+        }
+
+        // Requests the provider said nothing about: the whole batch failed, was cancelled or expired, or the chunk
+        // never reached the provider.
+        var missing = new List<long>();
+        for (var i = 0; i < lines.Length; i++) if (!seen[i]) missing.Add(lines[i]);
+        var successor = SuccessorKind.None;
+        if (missing.Count > 0 && !stopping)
+        {
+            if (IsCapacityRefusal(chunk) && retry.Count == 0)
+            {
+                retry.AddRange(missing);
+                successor = SuccessorKind.Capacity;
+            }
+            else if (lastAttempt)
+            {
+                finals += await StoreUnansweredAsync(chunk, inputFileId, missing, ct);
+            }
+            else
+            {
+                retry.AddRange(missing);
+            }
+        }
+        if (retry.Count > 0 && successor == SuccessorKind.None) successor = SuccessorKind.Retry;
+        retry.Sort();
+        return new ChunkOutcome(successor, retry, usage, finals, foreign);
+    }
+
+    /// <summary>Final failures for requests that never got a result line, in the error-line format.</summary>
+    private async Task<long> StoreUnansweredAsync(ChunkRecord chunk, string inputFileId, List<long> missing, CancellationToken ct)
+    {
+        var code = chunk[ChunkFields.CloseReason] ?? FirstProviderErrorCode(chunk) ?? $"batch_{chunk.Status ?? "failed"}";
+        var scanner = new RequestLineScanner();
+        var stored = new List<FinalResult>(Math.Min(missing.Count, LinesPerBatch));
+        long count = 0;
+        await foreach (var (index, line) in files.ReadLinesAsync(inputFileId, missing, ct))
+        {
+            var customId = scanner.Scan(line.Span).CustomId ?? "";
+            stored.Add(new FinalResult(index, true, ResultLine.Unanswered(customId, code, ResultLine.MessageFor(code))));
+            if (stored.Count == LinesPerBatch)
+            {
+                count += await results.StoreFinalsAsync(chunk.JobId, stored);
+                stored.Clear();
+            }
+        }
+        return count + await results.StoreFinalsAsync(chunk.JobId, stored);
+    }
+
+    private static bool IsCapacityRefusal(ChunkRecord chunk) =>
+        chunk.Status == JobStatus.Failed && chunk[ChunkPollFields.ProviderErrors] is { } errors
+        && errors.Contains("\"token_limit_exceeded\"", StringComparison.Ordinal);
+
+    private static string? FirstProviderErrorCode(ChunkRecord chunk)
+    {
+        if (chunk[ChunkPollFields.ProviderErrors] is not { Length: > 0 } errors) return null;
+        try
+        {
+            using var document = System.Text.Json.JsonDocument.Parse(errors);
+            foreach (var error in document.RootElement.EnumerateArray())
+                if (error.TryGetProperty("code", out var code) && code.GetString() is { Length: > 0 } text) return text;
+        }
+        catch (System.Text.Json.JsonException)
+        {
+        }
+        return null;
+    }
+
+    private static int PositionOf(ChunkRecord chunk, long[] lines, long index)
+    {
+        if (!chunk.IsList)
+        {
+            var offset = index - chunk.First;
+            return offset >= 0 && offset < lines.Length ? (int)offset : -1;
+        }
+        var found = Array.BinarySearch(lines, index);
+        return found >= 0 ? found : -1;
+    }
+
+    private sealed record ChunkOutcome(SuccessorKind Successor, List<long> Retry, TokenUsage Usage, long Finals, long Foreign);
+
+    /// <summary>Lines copied out of the download pipe into one pooled buffer until the batch is stored.</summary>
+    private sealed class LineBatch : IDisposable
+    {
+        private byte[] _buffer = ArrayPool<byte>.Shared.Rent(BytesPerBatch + 64 * 1024);
+        private readonly List<(int Start, int Length)> _lines = new(LinesPerBatch);
+
+        public int Count => _lines.Count;
+
+        public int Bytes { get; private set; }
+
+        public ReadOnlyMemory<byte> Line(int i) => _buffer.AsMemory(_lines[i].Start, _lines[i].Length);
+
+        public void Add(ReadOnlySequence<byte> line)
+        {
+            var length = checked((int)line.Length);
+            if (Bytes + length > _buffer.Length)
+            {
+                var bigger = ArrayPool<byte>.Shared.Rent(Math.Max(_buffer.Length * 2, Bytes + length));
+                _buffer.AsSpan(0, Bytes).CopyTo(bigger);
+                ArrayPool<byte>.Shared.Return(_buffer);
+                _buffer = bigger;
+            }
+            line.CopyTo(_buffer.AsSpan(Bytes));
+            _lines.Add((Bytes, length));
+            Bytes += length;
+        }
+
+        public void Clear()
+        {
+            _lines.Clear();
+            Bytes = 0;
+        }
+
+        public void Dispose() => ArrayPool<byte>.Shared.Return(_buffer);
+    }
+}

@@ -1,0 +1,88 @@
+using System.Globalization;
+using BatchAspire.Contracts;
+using BatchAspire.Core.Chunks;
+using BatchAspire.Core.Files;
+using BatchAspire.Core.Jobs;
+using BatchAspire.Core.Pricing;
+using BatchAspire.Core.Results;
+using BatchAspire.Core.Telemetry;
+using MassTransit;
+
+namespace BatchAspire.Results.Processing;
+
+/// <summary>
+/// Ends a job once its state says it is over — derived from what is stored, never from a counter a redelivery could
+/// double: <c>completed</c> when every request has a final result (HLEN results = request_total); <c>cancelled</c>
+/// or <c>expired</c> when every chunk is done (or, for an expiry, when its grace is over). Writes the output and
+/// error files in input order, then commits the job with one conditional script: if two writers race, one pair of
+/// files wins and the other writer deletes its own.
+/// </summary>
+public sealed class JobFinalizer(
+    IJobStore jobs,
+    IFileStore files,
+    ChunkStore chunks,
+    ResultStore results,
+    JobAssembler assembler,
+    PriceTable prices,
+    TimeProvider time,
+    ResultsTelemetry telemetry,
+    ILogger<JobFinalizer> logger)
+{
+    /// <summary>Ends the job if it is ready. <paramref name="force"/>: an expiring job whose grace is over ends with what it has.</summary>
+    public async Task<bool> TryFinalizeAsync(string jobId, bool force, IPublishEndpoint publish, CancellationToken ct)
+    {
+        var job = await jobs.GetAsync(jobId, ct);
+        if (job is null || JobStatus.IsTerminal(job.Status)) return false;
+        var total = job.GetInt64(JobFields.RequestTotal) ?? 0;
+        var (status, unansweredCode) = job.Status == JobStatus.Cancelling ? (JobStatus.Cancelled, (string?)ResultLine.BatchCancelled)
+            : job[JobFields.ExpiringAt] is not null ? (JobStatus.Expired, ResultLine.BatchExpired)
+            : (JobStatus.Completed, null);
+        var ready = status == JobStatus.Completed
+            ? total > 0 && await results.CountAsync(jobId) >= total
+            : force || await chunks.AllResultsDoneAsync(jobId);
+        if (!ready) return false;
+
+        using var activity = ResultsTelemetry.Source.StartActivity("assemble job");
+        activity?.SetTag(TelemetryTags.JobId, jobId);
+        activity?.SetTag(TelemetryTags.Outcome, status);
+        if (status == JobStatus.Completed) await results.BeginFinalizingAsync(jobId);
+
+        var expiresAfter = job.GetInt64(JobFields.OutputExpiresAfterSeconds) ?? FileLayout.DefaultExpirySeconds;
+        var assembled = await assembler.WriteAsync(new AssemblyRequest(jobId, job.Tenant, total, job[JobFields.InputFileId]!,
+            time.GetUtcNow().ToUnixTimeSeconds() + expiresAfter, unansweredCode), ct);
+
+        var usage = await results.SumUsageAsync(jobId);
+        var model = job[JobFields.Model] ?? await ModelOfInputAsync(job, ct);
+        var cost = prices.Compute(model, usage);
+        if (cost is null) logger.NoPrice(jobId);
+        var commit = await results.CommitAsync(jobId, new JobCompletion(status, assembled.OutputFileId, assembled.ErrorFileId,
+            assembled.OutputLines, assembled.ErrorLines, usage, cost));
+        if (!commit.Won)
+        {
+            logger.LostFinalize(jobId, commit.Status ?? "");
+            if (assembled.OutputFileId is { } output) await files.DeleteAsync(job.Tenant, output, ct);
+            if (assembled.ErrorFileId is { } error) await files.DeleteAsync(job.Tenant, error, ct);
+            if (commit.Status is { } ended) await publish.Publish(new JobFinished { JobId = jobId, Status = ended }, ct);
+            return false;
+        }
+
+        var statusTag = new KeyValuePair<string, object?>("status", status);
+        telemetry.JobsFinished.Add(1, statusTag);
+        telemetry.Requests.Add(assembled.OutputLines, new KeyValuePair<string, object?>("outcome", "succeeded"));
+        telemetry.Requests.Add(assembled.ErrorLines, new KeyValuePair<string, object?>("outcome", "failed"));
+        if (cost is { } c)
+        {
+            telemetry.CostUsd.Add(c.BatchUsd, statusTag);
+            telemetry.SavingsUsd.Add(c.SavingsUsd, statusTag);
+            activity?.SetTag("batchaspire.cost_usd", c.BatchUsd.ToString("0.######", CultureInfo.InvariantCulture));
+        }
+        logger.JobEnded(jobId, status, assembled.OutputLines, assembled.ErrorLines);
+        await publish.Publish(new JobFinished { JobId = jobId, Status = status }, ct);
+        return true;
+    }
+
+    private async Task<string?> ModelOfInputAsync(JobRecord job, CancellationToken ct) =>
+        job[JobFields.InputFileId] is { } fileId && await files.GetAnalysisAsync(fileId, ct) is { Models.Count: > 0 } analysis
+            ? analysis.Models[0].Value
+            : null;
+}

@@ -1,0 +1,35 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace BatchAspire.Results.Processing;
+
+/// <summary>Results settings (section <c>Results</c>).</summary>
+public sealed class ResultsOptions
+{
+    public const string SectionName = "Results";
+
+    /// <summary>Attempts a request gets before a transient failure (429, 5xx, expired or provider-cancelled) is final.</summary>
+    [Range(1, 100)]
+    public int MaxAttempts { get; set; } = 5;
+
+    /// <summary>Replaces every job's 24 h completion window (tests use seconds).</summary>
+    public TimeSpan? CompletionWindowOverride { get; set; }
+
+    /// <summary>
+    /// After the completion window, how long an expiring job waits for its cancelled provider batches to hand back
+    /// their partial output before it ends with what it has.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00", "1.00:00:00")]
+    public TimeSpan ExpiryGrace { get; set; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>How often open jobs are checked against their completion window.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.010", "01:00:00")]
+    public TimeSpan SweepInterval { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>How long a chunk refused for capacity (<c>token_limit_exceeded</c>) waits before it is submitted again.</summary>
+    [Range(typeof(TimeSpan), "00:00:00", "1.00:00:00")]
+    public TimeSpan CapacityRetryDelay { get; set; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>The longest result line accepted from the provider.</summary>
+    [Range(1024, int.MaxValue)]
+    public int MaxResultLineBytes { get; set; } = 64 * 1024 * 1024;
+}

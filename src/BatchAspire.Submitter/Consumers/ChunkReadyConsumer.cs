@@ -1,0 +1,18 @@
+using BatchAspire.Contracts;
+using BatchAspire.Submitter.Submitting;
+using MassTransit;
+
+namespace BatchAspire.Submitter.Consumers;
+
+/// <summary>Submits a planned (or delayed) chunk to the provider.</summary>
+public sealed class ChunkReadyConsumer(ChunkSubmitter submitter) : IConsumer<ChunkReady>
+{
+    public Task Consume(ConsumeContext<ChunkReady> context) =>
+        submitter.SubmitAsync(context.Message.ChunkId, context, context.CancellationToken);
+}
+
+/// <summary>Uploads stream from Redis to the provider: a few at a time per replica keeps memory and sockets bounded.</summary>
+public sealed class ChunkReadyConsumerDefinition : ConsumerDefinition<ChunkReadyConsumer>
+{
+    public ChunkReadyConsumerDefinition() => ConcurrentMessageLimit = 8;
+}

@@ -1,0 +1,288 @@
+using System.Diagnostics;
+using System.Globalization;
+using BatchAspire.Contracts;
+using BatchAspire.Core.Chunks;
+using BatchAspire.Core.Files;
+using BatchAspire.Core.Jobs;
+using BatchAspire.Core.Polling;
+using BatchAspire.Core.Providers;
+using BatchAspire.Core.Redis;
+using BatchAspire.Core.Telemetry;
+using MassTransit;
+using Microsoft.Extensions.Options;
+
+namespace BatchAspire.Submitter.Submitting;
+
+/// <summary>How one submit call ended.</summary>
+public enum SubmitOutcome { Created, Recovered, AlreadySubmitted, Refused, Uncertain, Closed, Busy, Missing, LeaseLost }
+
+/// <summary>
+/// Takes one chunk to the provider: upload its lines as a stream, create the batch with metadata naming job, chunk
+/// and attempt, record the provider batch id, schedule the first poll, publish <see cref="ChunkSubmitted"/>.
+/// A submit lease (renewed while working) keeps a second submitter off the chunk; a chunk whose create started
+/// before is first looked up by its metadata, so a crash or an unanswered create never leads to a second batch.
+/// Refusals and uncertain outcomes put the chunk in <c>ba:chunks:delayed</c> and end the message: long waits live
+/// in Redis, not in the broker.
+/// </summary>
+public sealed class ChunkSubmitter(
+    ChunkStore chunks,
+    IJobStore jobs,
+    IFileStore files,
+    ProviderBatchCommands provider,
+    PollSchedule pollSchedule,
+    JobStopper stopper,
+    TimeProvider time,
+    IOptions<SubmitterOptions> options,
+    SubmitterTelemetry telemetry,
+    ILogger<ChunkSubmitter> logger)
+{
+    private readonly SubmitterOptions _options = options.Value;
+
+    public async Task<SubmitOutcome> SubmitAsync(string chunkId, IPublishEndpoint publish, CancellationToken ct)
+    {
+        var jobId = ChunkIds.JobOf(chunkId);
+        using var activity = SubmitterTelemetry.Source.StartActivity("submit chunk");
+        activity?.SetTag(TelemetryTags.JobId, jobId);
+        activity?.SetTag(TelemetryTags.ChunkId, chunkId);
+
+        var token = Guid.NewGuid().ToString("N");
+        var lease = await chunks.TakeSubmitLeaseAsync(chunkId, token, _options.SubmitLease);
+        var outcome = lease.Result switch
+        {
+            LeaseResult.Taken => await SubmitLeasedAsync(chunkId, token, publish, ct),
+            LeaseResult.AlreadySubmitted => await AnnounceSubmittedAsync(chunkId, lease.Detail!, publish, ct),
+            LeaseResult.Closed => await AnnounceClosedAsync(chunkId, publish, ct),
+            LeaseResult.JobStopping => await CloseForStopAsync(chunkId, publish, ct),
+            LeaseResult.Busy => Busy(chunkId),
+            _ => SubmitOutcome.Missing,
+        };
+        activity?.SetTag(TelemetryTags.Outcome, outcome.ToString().ToLowerInvariant());
+        telemetry.RecordSubmission(outcome.ToString().ToLowerInvariant());
+        return outcome;
+    }
+
+    private async Task<SubmitOutcome> SubmitLeasedAsync(string chunkId, string token, IPublishEndpoint publish, CancellationToken ct)
+    {
+        using var leaseLost = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        using var renewal = new CancellationTokenSource();
+        var renewing = RenewAsync(chunkId, token, leaseLost, renewal.Token);
+        var released = false;
+        try
+        {
+            var chunk = await chunks.GetAsync(chunkId) ?? throw new InvalidOperationException($"Chunk {chunkId} vanished under its lease.");
+            var job = await jobs.GetAsync(chunk.JobId, ct) ?? throw new InvalidOperationException($"Job {chunk.JobId} of chunk {chunkId} is gone.");
+            var metadata = Metadata(chunk);
+
+            if (chunk.CreateStartedAtMs is { } startedMs)
+            {
+                var found = await LookUpAsync(metadata, startedMs, leaseLost.Token);
+                if (found is not null) return await RecordAsync(chunk, found, chunk.ProviderFileId ?? "", recovered: true, publish, ct);
+            }
+
+            string fileId;
+            try
+            {
+                fileId = chunk.ProviderFileId ?? await UploadAsync(chunk, job, leaseLost.Token);
+            }
+            catch (ProviderCallException exception) when (exception.IsTransient)
+            {
+                return await DelayAsync(chunkId, exception.Status);
+            }
+            catch (ProviderCallException exception)
+            {
+                return await RejectAsync(chunkId, exception, publish, ct);
+            }
+            catch (Exception exception) when (IsUnanswered(exception, ct))
+            {
+                return await DelayAsync(chunkId, 0);
+            }
+
+            var begin = await chunks.BeginCreateAsync(chunkId, token, fileId);
+            switch (begin.Result)
+            {
+                case BeginCreateResult.AlreadySubmitted: return await AnnounceSubmittedAsync(chunkId, begin.Detail!, publish, ct);
+                case BeginCreateResult.JobStopping: return await CloseForStopAsync(chunkId, publish, ct);
+                case BeginCreateResult.LeaseLost: released = true; return SubmitOutcome.LeaseLost;
+            }
+
+            ProviderBatchSnapshot created;
+            try
+            {
+                created = await provider.CreateBatchAsync(fileId, job[JobFields.Endpoint] ?? "", metadata, leaseLost.Token);
+            }
+            catch (ProviderCallException exception) when (exception.Status == 429)
+            {
+                return await DelayAsync(chunkId, 429);
+            }
+            catch (ProviderCallException exception) when (!exception.IsTransient)
+            {
+                return await RejectAsync(chunkId, exception, publish, ct);
+            }
+            catch (Exception exception) when (exception is ProviderCallException || IsUnanswered(exception, ct))
+            {
+                // The create may or may not have happened: look it up before anything else.
+                var found = await TryLookUpAsync(metadata, begin.CreateStartedAtMs, ct);
+                if (found is not null) return await RecordAsync(chunk, found, fileId, recovered: true, publish, ct);
+                var delay = await chunks.DelayAsync(chunkId, _options.RefusalDelay, _options.MaxRefusalDelay, countRefusal: true);
+                await chunks.ReleaseSubmitLeaseAsync(chunkId, token, unschedule: false);
+                released = true;
+                logger.CreateUncertain(exception, chunkId, delay);
+                return SubmitOutcome.Uncertain;
+            }
+            return await RecordAsync(chunk, created, fileId, recovered: false, publish, ct);
+        }
+        finally
+        {
+            await renewal.CancelAsync();
+            await renewing;
+            if (!released) await chunks.ReleaseSubmitLeaseAsync(chunkId, token, unschedule: false);
+        }
+    }
+
+    private async Task<string> UploadAsync(ChunkRecord chunk, JobRecord job, CancellationToken ct)
+    {
+        var inputFileId = job[JobFields.InputFileId] ?? throw new InvalidOperationException($"Job {job.Id} has no input file.");
+        IAsyncEnumerable<ReadOnlyMemory<byte>> lines = chunk.IsList
+            ? Lines(files.ReadLinesAsync(inputFileId, await chunks.ReadLineIndexesAsync(chunk), ct))
+            : files.ReadLinesAsync(inputFileId, chunk.First, chunk.Count, ct);
+        await using var stream = new ChunkLineStream(lines, ct);
+        using var activity = SubmitterTelemetry.Source.StartActivity("upload chunk");
+        activity?.SetTag(TelemetryTags.ChunkId, chunk.Id);
+        var fileId = await provider.UploadAsync(stream, $"{chunk.Id}.jsonl", ct);
+        telemetry.UploadedBytes.Add(stream.BytesRead);
+        if (stream.LinesRead != chunk.Count)
+            throw new InvalidOperationException($"Chunk {chunk.Id} streamed {stream.LinesRead} lines, expected {chunk.Count}.");
+        return fileId;
+
+        static async IAsyncEnumerable<ReadOnlyMemory<byte>> Lines(IAsyncEnumerable<(long Index, ReadOnlyMemory<byte> Line)> indexed)
+        {
+            await foreach (var (_, line) in indexed) yield return line;
+        }
+    }
+
+    private async Task<SubmitOutcome> RecordAsync(ChunkRecord chunk, ProviderBatchSnapshot batch, string fileId, bool recovered,
+        IPublishEndpoint publish, CancellationToken ct)
+    {
+        var record = await chunks.RecordSubmissionAsync(chunk.Id, batch.Id, fileId, batch.Status);
+        if (record.Result != RecordResult.Recorded || record.JobStopping)
+        {
+            // Not needed: the chunk was closed by a cancel, another batch was recorded, or the job is stopping.
+            logger.OrphanBatch(batch.Id, chunk.Id);
+            await stopper.TryCancelAsync(batch.Id, ct);
+            if (record.Result == RecordResult.OtherBatchRecorded) return await AnnounceSubmittedAsync(chunk.Id, record.ProviderBatchId!, publish, ct);
+            if (record.Result == RecordResult.ChunkClosed) return await AnnounceClosedAsync(chunk.Id, publish, ct);
+        }
+        await pollSchedule.ScheduleAsync(chunk.Id, time.GetUtcNow() + _options.FirstPollDelay);
+        await publish.Publish(new ChunkSubmitted { JobId = chunk.JobId, ChunkId = chunk.Id, ProviderBatchId = batch.Id }, ct);
+        Activity.Current?.SetTag(TelemetryTags.ProviderBatchId, batch.Id);
+        if (recovered) logger.ProviderBatchRecovered(chunk.Id, batch.Id);
+        else logger.ProviderBatchCreated(batch.Id, chunk.Id, chunk.Attempt);
+        return recovered ? SubmitOutcome.Recovered : SubmitOutcome.Created;
+    }
+
+    /// <summary>A chunk that has its provider batch: make sure it is scheduled and announced (both idempotent).</summary>
+    private async Task<SubmitOutcome> AnnounceSubmittedAsync(string chunkId, string providerBatchId, IPublishEndpoint publish, CancellationToken ct)
+    {
+        await pollSchedule.ScheduleAsync(chunkId, time.GetUtcNow() + _options.FirstPollDelay);
+        await chunks.UndelayAsync(chunkId);
+        await publish.Publish(new ChunkSubmitted { JobId = ChunkIds.JobOf(chunkId), ChunkId = chunkId, ProviderBatchId = providerBatchId }, ct);
+        return SubmitOutcome.AlreadySubmitted;
+    }
+
+    /// <summary>A closed chunk never gets a batch; results learns it is done from a ChunkFinished without one.</summary>
+    private async Task<SubmitOutcome> AnnounceClosedAsync(string chunkId, IPublishEndpoint publish, CancellationToken ct)
+    {
+        var chunk = await chunks.GetAsync(chunkId);
+        await chunks.UndelayAsync(chunkId);
+        await publish.Publish(new ChunkFinished
+        {
+            JobId = ChunkIds.JobOf(chunkId),
+            ChunkId = chunkId,
+            ProviderBatchId = "",
+            ProviderStatus = chunk?.Status ?? JobStatus.Cancelled,
+        }, ct);
+        return SubmitOutcome.Closed;
+    }
+
+    private async Task<SubmitOutcome> CloseForStopAsync(string chunkId, IPublishEndpoint publish, CancellationToken ct)
+    {
+        var job = await jobs.GetAsync(ChunkIds.JobOf(chunkId), ct);
+        var why = job?[JobFields.ExpiringAt] is not null || job?.Status == JobStatus.Expired ? JobStopper.Expiry : JobStopper.Cancel;
+        var closed = await chunks.CloseIfUnsubmittedAsync(chunkId, why.Reason, why.Status);
+        if (closed.Result == CloseResult.Submitted) return await AnnounceSubmittedAsync(chunkId, closed.ProviderBatchId!, publish, ct);
+        logger.ChunkClosed(chunkId, why.Reason);
+        return await AnnounceClosedAsync(chunkId, publish, ct);
+    }
+
+    /// <summary>The provider will never take this chunk as it is: close it as failed so results retries or ends its requests.</summary>
+    private async Task<SubmitOutcome> RejectAsync(string chunkId, ProviderCallException exception, IPublishEndpoint publish, CancellationToken ct)
+    {
+        var code = exception.ErrorCode ?? "batch_rejected";
+        logger.Rejected(chunkId, exception.Status, code);
+        var closed = await chunks.CloseIfUnsubmittedAsync(chunkId, code, JobStatus.Failed);
+        if (closed.Result == CloseResult.Submitted) return await AnnounceSubmittedAsync(chunkId, closed.ProviderBatchId!, publish, ct);
+        return await AnnounceClosedAsync(chunkId, publish, ct);
+    }
+
+    /// <summary>A refusal (429, an upload that failed): the chunk is due again after the growing refusal wait.</summary>
+    private async Task<SubmitOutcome> DelayAsync(string chunkId, int status)
+    {
+        var delay = await chunks.DelayAsync(chunkId, _options.RefusalDelay, _options.MaxRefusalDelay, countRefusal: true);
+        logger.Refused(chunkId, status, delay);
+        return SubmitOutcome.Refused;
+    }
+
+    private SubmitOutcome Busy(string chunkId)
+    {
+        // The lease holder's watchdog entry in ba:chunks:delayed brings the chunk back if that holder dies.
+        logger.ChunkBusy(chunkId);
+        return SubmitOutcome.Busy;
+    }
+
+    private Task<ProviderBatchSnapshot?> LookUpAsync(IReadOnlyDictionary<string, string> metadata, long sinceMs, CancellationToken ct) =>
+        provider.FindBatchAsync(metadata, DateTimeOffset.FromUnixTimeMilliseconds(sinceMs), _options.LookupMaxPages, _options.LookupPageSize, ct);
+
+    private async Task<ProviderBatchSnapshot?> TryLookUpAsync(IReadOnlyDictionary<string, string> metadata, long sinceMs, CancellationToken ct)
+    {
+        try
+        {
+            return await LookUpAsync(metadata, sinceMs, ct);
+        }
+        catch (Exception exception) when (exception is ProviderCallException || IsUnanswered(exception, ct))
+        {
+            return null;   // the next try looks again before creating
+        }
+    }
+
+    private async Task RenewAsync(string chunkId, string token, CancellationTokenSource leaseLost, CancellationToken stop)
+    {
+        try
+        {
+            while (true)
+            {
+                await Task.Delay(_options.SubmitLease / 3, time, stop);
+                if (!await chunks.RenewSubmitLeaseAsync(chunkId, token, _options.SubmitLease))
+                {
+                    await leaseLost.CancelAsync();
+                    return;
+                }
+            }
+        }
+        catch (OperationCanceledException) when (stop.IsCancellationRequested)
+        {
+        }
+    }
+
+    internal static Dictionary<string, string> Metadata(ChunkRecord chunk) => new(StringComparer.Ordinal)
+    {
+        [ChunkMetadata.Job] = chunk.JobId,
+        [ChunkMetadata.Chunk] = chunk.Id,
+        [ChunkMetadata.Attempt] = chunk.Attempt.ToString(CultureInfo.InvariantCulture),
+    };
+
+    // A network failure or timeout (not our own shutdown): the provider may or may not have acted.
+    private static bool IsUnanswered(Exception exception, CancellationToken ct) =>
+        exception is HttpRequestException or TimeoutException or System.ClientModel.ClientResultException
+        || (exception is OperationCanceledException && !ct.IsCancellationRequested)
+        || exception is Polly.Timeout.TimeoutRejectedException;
+}

@@ -1,0 +1,66 @@
+using BatchAspire.Contracts;
+using BatchAspire.Core.Chunks;
+using BatchAspire.Core.Files;
+using BatchAspire.Core.Jobs;
+using BatchAspire.Core.Telemetry;
+using MassTransit;
+using Microsoft.Extensions.Options;
+
+namespace BatchAspire.Submitter.Submitting;
+
+/// <summary>
+/// Splits an accepted job into chunks once (the plan is stored by one script that refuses a second plan), then
+/// sends every chunk that still needs a provider batch on as <see cref="ChunkReady"/>. A job cancelled or expired
+/// before it was planned gets its chunks closed at once.
+/// </summary>
+public sealed class JobPlanning(
+    ChunkStore chunks,
+    IJobStore jobs,
+    IFileStore files,
+    JobStopper stopper,
+    IOptions<SubmitterOptions> options,
+    SubmitterTelemetry telemetry,
+    ILogger<JobPlanning> logger)
+{
+    public async Task PlanAsync(string jobId, IPublishEndpoint publish, CancellationToken ct)
+    {
+        using var activity = SubmitterTelemetry.Source.StartActivity("plan job");
+        activity?.SetTag(TelemetryTags.JobId, jobId);
+        var job = await jobs.GetAsync(jobId, ct);
+        if (job is null || JobStatus.IsTerminal(job.Status) || job[JobFields.InputFileId] is not { } inputFileId
+            || await files.GetAsync(inputFileId, ct) is not { } input)
+        {
+            logger.JobNotPlannable(jobId);
+            return;
+        }
+
+        var existing = await chunks.ListAsync(jobId);
+        IReadOnlyList<PlannedChunk> plan = [];
+        if (existing.Count == 0)
+        {
+            plan = await ChunkPlanner.PlanAsync(files.ReadLineLengthsAsync(inputFileId, 0, input.Lines, ct),
+                options.Value.MaxLinesPerChunk, options.Value.MaxBytesPerChunk, ct);
+        }
+        var outcome = await chunks.PlanAsync(jobId, input.Lines, plan);
+        if (outcome.Result == PlanResult.Planned)
+        {
+            telemetry.ChunksPlanned.Add(outcome.Chunks);
+            logger.Planned(jobId, outcome.Chunks);
+        }
+        if (outcome.Result is not (PlanResult.Planned or PlanResult.AlreadyPlanned)) return;
+
+        job = await jobs.GetAsync(jobId, ct);
+        if (job is not null && (job.Status == JobStatus.Cancelling || job[JobFields.ExpiringAt] is not null))
+        {
+            await stopper.StopAsync(jobId, job[JobFields.ExpiringAt] is not null ? JobStopper.Expiry : JobStopper.Cancel, publish, ct);
+            return;
+        }
+
+        foreach (var chunkId in await chunks.ListAsync(jobId))
+        {
+            var chunk = await chunks.GetAsync(chunkId);
+            if (chunk is null || chunk.ProviderBatchId is not null || chunk.IsClosed) continue;
+            await publish.Publish(new ChunkReady { JobId = jobId, ChunkId = chunkId }, ct);
+        }
+    }
+}
