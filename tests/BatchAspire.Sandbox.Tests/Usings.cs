@@ -1,1 +1,1 @@
-namespace BatchAspire.Sandbox.Tests;
+global using BatchAspire.Conformance;

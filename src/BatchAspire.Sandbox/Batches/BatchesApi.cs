@@ -136,6 +136,7 @@ public static class BatchesApi
         var batch = store.Find(http.Project(), batchId);
         if (batch is null) return OpenAIErrors.BatchNotFound(batchId);
         stats.BatchCancel(batchId);
+        byte[] response;
         lock (batch.Gate)
         {
             switch (batch.Status)
@@ -149,10 +150,11 @@ public static class BatchesApi
             }
             batch.Status = BatchStatus.Cancelling;
             batch.CancellingAt = time.GetUtcNow().ToUnixTimeSeconds();
+            response = BatchWire.Serialize(batch);   // before the signal: the runner may finish the cancel on this very thread
         }
-        batch.CancelSignal.Cancel();
         store.Save(batch);
-        return new RawJson(BatchWire.Serialize(batch));
+        batch.CancelSignal.Cancel();
+        return new RawJson(response);
     }
 
     private static OpenAIError? RequiredString(JsonElement body, string name, out string value)

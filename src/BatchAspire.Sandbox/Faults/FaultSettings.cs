@@ -15,9 +15,11 @@ public sealed class FaultSettings
     public int LineLatencyMs { get; set; }
 
     /// <summary>Fraction of lines answered with an HTTP 429 error line instead of being executed.</summary>
+    [JsonPropertyName("line_fail_429_rate")]
     public double LineFail429Rate { get; set; }
 
     /// <summary>Fraction of lines answered with an HTTP 500 error line.</summary>
+    [JsonPropertyName("line_fail_500_rate")]
     public double LineFail500Rate { get; set; }
 
     /// <summary>Shortens the completion window of new batches to this many seconds.</summary>
@@ -27,15 +29,19 @@ public sealed class FaultSettings
     public int? ExpireNextBatches { get; set; }
 
     /// <summary>Fraction of API calls answered 429 (with Retry-After and retry-after-ms).</summary>
+    [JsonPropertyName("api_fail_429_rate")]
     public double ApiFail429Rate { get; set; }
 
     /// <summary>Fraction of API calls answered 500.</summary>
+    [JsonPropertyName("api_fail_500_rate")]
     public double ApiFail500Rate { get; set; }
 
     /// <summary>The next N matching API calls are answered 429.</summary>
+    [JsonPropertyName("api_fail_next_429")]
     public int ApiFailNext429 { get; set; }
 
     /// <summary>The next N matching API calls are answered 500.</summary>
+    [JsonPropertyName("api_fail_next_500")]
     public int ApiFailNext500 { get; set; }
 
     /// <summary>Only API calls whose path starts with this (e.g. <c>/v1/batches</c>) are faulted; null = all.</summary>
