@@ -56,12 +56,14 @@ public sealed class PollScheduleTests(RedisFixture redis) : IAsyncLifetime
             await using var connection = await ConnectionMultiplexer.ConnectAsync(redis.Server.ConnectionString);
             var schedule = new PollSchedule(connection);
             var mine = new List<string>();
-            while (true)
+            var deadline = DateTime.UtcNow.AddSeconds(20);
+            while (DateTime.UtcNow < deadline)
             {
                 var claimed = await schedule.ClaimAsync(7, TimeSpan.FromMinutes(1));
                 if (claimed.Claims.Count == 0) return mine;
                 mine.AddRange(claimed.Claims.Select(c => c.ChunkId));
             }
+            return mine;
         }));
 
         var claimedIds = claimers.SelectMany(c => c).ToList();
@@ -90,7 +92,6 @@ public sealed class PollScheduleTests(RedisFixture redis) : IAsyncLifetime
         // A wakes up with what it read long ago.
         Assert.False(await _schedule.ApplyAsync(a, Batch(JobStatus.Validating, completed: 0), TimeSpan.FromSeconds(1), TimeSpan.Zero));
         Assert.Null(await _schedule.DeferAfterErrorAsync(a, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(5)));
-        Assert.False(await _schedule.ReleaseAsync(a));
         Assert.False(await _schedule.CompleteAsync(a));
 
         Assert.Equal(chunkBefore.OrderBy(e => e.Name.ToString()), (await Db.HashGetAllAsync(RedisKeys.Chunk(chunkId))).OrderBy(e => e.Name.ToString()));

@@ -131,25 +131,8 @@ public sealed class PollSchedule(IConnectionMultiplexer redis)
             fence = claim.Fence,
             baseMs = (long)errorBase.TotalMilliseconds,
             maxMs = (long)errorMax.TotalMilliseconds,
-            countError = 1,
         }).ConfigureAwait(false);
         return delay < 0 ? null : TimeSpan.FromMilliseconds(delay);
-    }
-
-    /// <summary>Gives a claimed chunk back, due now (a replica shutting down cleanly). Fenced.</summary>
-    public async Task<bool> ReleaseAsync(PollClaim claim)
-    {
-        var delay = (long)await Database.ScriptEvaluateAsync(Scripts.Defer, new
-        {
-            chunk = RedisKeys.Chunk(claim.ChunkId),
-            due = RedisKeys.PollDue,
-            chunkId = (RedisValue)claim.ChunkId,
-            fence = claim.Fence,
-            baseMs = 0L,
-            maxMs = 0L,
-            countError = 0,
-        }).ConfigureAwait(false);
-        return delay >= 0;
     }
 
     /// <summary>
@@ -283,11 +266,8 @@ public sealed class PollSchedule(IConnectionMultiplexer redis)
         public static readonly LuaScript Defer = LuaScript.Prepare($$"""
             if redis.call('HGET', @chunk, '{{ChunkPollFields.Fence}}') ~= @fence then return -1 end
             {{Now}}
-            local delay = 0
-            if @countError == '1' then
-              local errors = redis.call('HINCRBY', @chunk, '{{ChunkPollFields.PollErrors}}', 1)
-              delay = math.min(tonumber(@baseMs) * math.pow(2, math.min(errors - 1, 30)), tonumber(@maxMs))
-            end
+            local errors = redis.call('HINCRBY', @chunk, '{{ChunkPollFields.PollErrors}}', 1)
+            local delay = math.min(tonumber(@baseMs) * math.pow(2, math.min(errors - 1, 30)), tonumber(@maxMs))
             redis.call('ZADD', @due, 'XX', now + delay, @chunkId)
             return delay
             """);

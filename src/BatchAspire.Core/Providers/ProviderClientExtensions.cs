@@ -1,5 +1,6 @@
 using System.ClientModel;
 using System.ClientModel.Primitives;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Http.Resilience;
 using Microsoft.Extensions.Options;
@@ -34,9 +35,11 @@ public static class ProviderClientExtensions
             .RedactLoggedHeaders(["Authorization"])
             .RemoveAllResilienceHandlers()
             .AddStandardResilienceHandler()
-            .Configure((resilience, sp) =>
+            .Configure(resilience =>
             {
-                var provider = sp.GetRequiredService<IOptions<ProviderOptions>>().Value;
+                // Bound here rather than read from the validated options, so that a bad Provider section fails
+                // the start with its own message, not wrapped in the resilience pipeline's.
+                var provider = builder.Configuration.GetSection(ProviderOptions.SectionName).Get<ProviderOptions>() ?? new ProviderOptions();
                 // Never replay a POST: a create that timed out may have created the batch (the submitter looks it
                 // up by metadata instead), and a streamed upload body cannot be sent twice anyway.
                 resilience.Retry.DisableForUnsafeHttpMethods();

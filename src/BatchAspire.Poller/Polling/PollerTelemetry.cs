@@ -13,7 +13,7 @@ public sealed class PollerTelemetry
     {
         var meter = meters.Create(Name);
         Polls = meter.CreateCounter<long>("batchaspire.poller.polls", unit: "{poll}",
-            description: "Provider batch polls, by outcome (applied, stale, error, released, no_batch) and provider status.");
+            description: "Provider batch polls, by outcome (applied, stale, error, no_batch) and provider status.");
         Lag = meter.CreateHistogram<double>("batchaspire.poller.lag", unit: "s",
             description: "How late a poll started against its due time.");
         ChunksFinished = meter.CreateCounter<long>("batchaspire.poller.chunks_finished", unit: "{chunk}",

@@ -50,7 +50,7 @@ internal sealed class PollerWorker(
                 if (free > batch.Claims.Count) slots.Release(free - batch.Claims.Count);
                 foreach (var claim in batch.Claims)
                 {
-                    _ = PollAndReleaseAsync(claim, slots, stoppingToken);
+                    _ = PollAndReleaseAsync(claim, slots);
                 }
 
                 if (batch.Claims.Count < free)
@@ -67,15 +67,15 @@ internal sealed class PollerWorker(
         {
         }
 
-        // Holding every slot means every poll in flight has ended (they release their claims on the way out).
+        // Stop claiming, then let the polls under way finish: holding every slot means none is left.
         for (var i = 0; i < _options.MaxConcurrentPolls; i++) await slots.WaitAsync(CancellationToken.None);
     }
 
-    private async Task PollAndReleaseAsync(PollClaim claim, SemaphoreSlim slots, CancellationToken stoppingToken)
+    private async Task PollAndReleaseAsync(PollClaim claim, SemaphoreSlim slots)
     {
         try
         {
-            await PollAsync(claim, stoppingToken);
+            await PollAsync(claim);
         }
         catch (Exception exception)
         {
@@ -89,7 +89,7 @@ internal sealed class PollerWorker(
         }
     }
 
-    private async Task PollAsync(PollClaim claim, CancellationToken stoppingToken)
+    private async Task PollAsync(PollClaim claim)
     {
         using var activity = PollerTelemetry.Source.StartJobActivity("poll chunk", claim.TraceParent);
         activity?.SetTag(TelemetryTags.JobId, claim.JobId);
@@ -106,20 +106,14 @@ internal sealed class PollerWorker(
         }
 
         ProviderBatchSnapshot batch;
-        using (var leaseBound = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken))
+        // Bound by the lease, not by shutdown: a poll under way finishes (a GET takes milliseconds), because a
+        // GET abandoned halfway would have to be asked again by another replica for the same due time. Giving up
+        // before the lease lapses keeps a slow provider from making two replicas poll at once.
+        using (var leaseBound = new CancellationTokenSource(claim.Lease * 0.9))
         {
-            // Give up before the lease lapses: after that another replica may poll the same due time.
-            leaseBound.CancelAfter(claim.Lease * 0.9);
             try
             {
                 batch = await provider.GetBatchAsync(providerBatchId, leaseBound.Token);
-            }
-            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-            {
-                // A clean shutdown hands the chunk back at once instead of letting the lease run out.
-                await schedule.ReleaseAsync(claim);
-                telemetry.RecordPoll("released", null);
-                return;
             }
             catch (Exception exception)
             {
@@ -155,7 +149,7 @@ internal sealed class PollerWorker(
                 ChunkId = claim.ChunkId,
                 ProviderBatchId = providerBatchId,
                 ProviderStatus = batch.Status,
-            }, stoppingToken);
+            });
             await schedule.CompleteAsync(claim);
             telemetry.ChunksFinished.Add(1, new KeyValuePair<string, object?>("provider_status", batch.Status));
             logger.ChunkFinished(providerBatchId, claim.ChunkId, claim.JobId, batch.Status);

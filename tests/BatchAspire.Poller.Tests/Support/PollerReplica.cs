@@ -59,12 +59,14 @@ public sealed class PollerReplica : IAsyncDisposable
         builder.Configuration.AddInMemoryCollection(settings);
         var redis = await ConnectionMultiplexer.ConnectAsync($"{redisConnectionString},abortConnect=true");
         builder.Services.AddSingleton<IConnectionMultiplexer>(redis);
+        // Before AddPoller, as AddBatchBus is in Program.cs: hosted services stop in reverse order, so the bus
+        // outlives the polls that finish during shutdown.
+        builder.Services.AddMassTransitTestHarness();
         builder.AddProviderClient();
         // Innermost handler: tags every attempt with the replica, so the fake provider can tell replicas apart.
         builder.Services.AddHttpClient(ProviderClientExtensions.HttpClientName)
             .AddHttpMessageHandler(() => new ReplicaHeaderHandler(name));
         builder.AddPoller();
-        builder.Services.AddMassTransitTestHarness();
 
         var host = builder.Build();
         await host.StartAsync(cancellationToken);
