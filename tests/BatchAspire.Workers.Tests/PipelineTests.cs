@@ -1,0 +1,77 @@
+using BatchAspire.Contracts;
+using BatchAspire.Core.Chunks;
+using BatchAspire.Core.Jobs;
+using BatchAspire.Core.Redis;
+using MassTransit.Testing;
+
+namespace BatchAspire.Workers.Tests;
+
+/// <summary>Whole jobs through submitter, poller and results against the in-process Sandbox.</summary>
+public sealed class PipelineTests : IAsyncLifetime
+{
+    private SandboxServer _sandbox = null!;
+    private PipelineHost _pipeline = null!;
+
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    public async ValueTask InitializeAsync()
+    {
+        _sandbox = SandboxServer.Start();
+        _pipeline = await PipelineHost.StartAsync(_sandbox, new Dictionary<string, string?> { ["Submitter:MaxLinesPerChunk"] = "1000" });
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _pipeline.DisposeAsync();
+        await _sandbox.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task JobCompletesWithEveryAnswerOnceInInputOrder()
+    {
+        var job = await _pipeline.CreateJobAsync(Jsonl.File(2_500), Ct);
+
+        await _pipeline.Bus.Publish(new JobAccepted { JobId = job.JobId }, Ct);
+        var ended = await _pipeline.WaitForEndAsync(job.JobId, TimeSpan.FromSeconds(60));
+
+        Assert.Equal(JobStatus.Completed, ended.Status);
+        Assert.Null(ended[JobFields.ErrorFileId]);
+        Assert.Equal(2_500, ended.GetInt64(JobFields.RequestCompleted));
+        Assert.Equal(0, ended.GetInt64(JobFields.RequestFailed));
+        Assert.NotNull(ended[JobFields.CompletedAt]);
+        Assert.NotNull(ended[JobFields.FinalizingAt]);
+        Assert.True(ended.GetInt64(JobFields.InputTokens) > 0);
+        Assert.True(ended.GetDouble(JobFields.CostBatchUsd) > 0);
+        Assert.Equal(ended.GetDouble(JobFields.CostStandardUsd)!.Value / 2, ended.GetDouble(JobFields.CostBatchUsd)!.Value, 12);
+        var output = await _pipeline.ReadFileAsync(ended[JobFields.OutputFileId]);
+        ResultFiles.AssertEveryRequestOnceInInputOrder(2_500, output, []);
+        Assert.All(output, line => Assert.Equal(200, ResultFiles.StatusCode(line)));
+        Assert.Equal(3, (await _pipeline.Chunks.ListAsync(job.JobId)).Count);
+        Assert.Equal(3, (await _sandbox.BatchesOfJobAsync(job.JobId, Ct)).Count);
+        Assert.Equal(0, await _pipeline.Db.SortedSetLengthAsync(RedisKeys.OpenJobs));
+    }
+
+    [Fact]
+    public async Task RedeliveredChunkFinishedChangesNothing()
+    {
+        var job = await _pipeline.CreateJobAsync(Jsonl.File(300), Ct);
+        await _pipeline.Bus.Publish(new JobAccepted { JobId = job.JobId }, Ct);
+        var ended = await _pipeline.WaitForEndAsync(job.JobId, TimeSpan.FromSeconds(60));
+        var chunkId = (await _pipeline.Chunks.ListAsync(job.JobId)).Single();
+        var chunk = (await _pipeline.Chunks.GetAsync(chunkId))!;
+        var before = await _pipeline.Db.HashGetAllAsync(RedisKeys.Job(job.JobId));
+
+        var again = new ChunkFinished { JobId = job.JobId, ChunkId = chunkId, ProviderBatchId = chunk.ProviderBatchId!, ProviderStatus = "completed" };
+        await _pipeline.Bus.Publish(again, Ct);
+        await _pipeline.Bus.Publish(again, Ct);
+        await PipelineHost.WaitUntilAsync(async () => await _pipeline.Harness.Consumed.SelectAsync<ChunkFinished>(m => m.Context.Message.ChunkId == chunkId, Ct).Count() >= 3,
+            TimeSpan.FromSeconds(20), "the redeliveries to be consumed");
+
+        var after = await _pipeline.Db.HashGetAllAsync(RedisKeys.Job(job.JobId));
+        Assert.Equal(before.OrderBy(e => e.Name.ToString()).Select(e => e.ToString()), after.OrderBy(e => e.Name.ToString()).Select(e => e.ToString()));
+        Assert.Single(await _pipeline.Chunks.ListAsync(job.JobId));
+        Assert.Equal(300, await _pipeline.Db.HashLengthAsync(RedisKeys.JobResults(job.JobId)));
+        Assert.False(await _pipeline.Harness.Published.Any<MassTransit.Fault<ChunkFinished>>(Ct));
+        Assert.Equal(JobStatus.Completed, ended.Status);
+    }
+}

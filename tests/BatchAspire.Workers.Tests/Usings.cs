@@ -1,0 +1,4 @@
+global using BatchAspire.Testing;
+global using BatchAspire.Workers.Tests.Support;
+
+namespace BatchAspire.Workers.Tests;
