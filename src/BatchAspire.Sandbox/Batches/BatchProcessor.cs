@@ -51,7 +51,7 @@ public sealed class BatchProcessor(
     private async Task<bool> ValidateAsync(BatchState batch, CancellationToken stopping)
     {
         // Measured from creation, so a restart does not start the delay over.
-        var wait = batch.CreatedAt * 1000 + batch.ValidationDelayMs - NowMs;
+        var wait = batch.CreatedAtMs + batch.ValidationDelayMs - NowMs;
         if (wait > 0 && !batch.CancelSignal.IsCancellationRequested)
         {
             using var linked = CancellationTokenSource.CreateLinkedTokenSource(stopping, batch.CancelSignal.Token);

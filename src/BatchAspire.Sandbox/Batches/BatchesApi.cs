@@ -98,6 +98,7 @@ public static class BatchesApi
             Metadata = metadata,
             CreatedAt = createdMs / 1000,
             ExpiresAt = expireAfter is null ? createdMs / 1000 + DayMs / 1000 : (createdMs + windowMs + 999) / 1000,
+            CreatedAtMs = createdMs,
             ExpiresAtMs = createdMs + windowMs,
             OutputExpiresAfter = outputExpiry,
             ValidationDelayMs = (int)(Knob(metadata, MetadataKnobs.ValidationDelayMs) ?? knobs.ValidationDelayMs),

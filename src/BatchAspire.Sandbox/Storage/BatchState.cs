@@ -68,6 +68,7 @@ public sealed class BatchState
     public long? OutputExpiresAfter { get; init; }
 
     // Fault settings fixed at creation, so a restart or a later knob change does not alter a running batch.
+    public required long CreatedAtMs { get; init; }
     public required long ExpiresAtMs { get; init; }
     public int ValidationDelayMs { get; init; }
     public int LineLatencyMs { get; init; }
