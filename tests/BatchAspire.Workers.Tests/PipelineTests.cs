@@ -64,7 +64,7 @@ public sealed class PipelineTests : IAsyncLifetime
         var again = new ChunkFinished { JobId = job.JobId, ChunkId = chunkId, ProviderBatchId = chunk.ProviderBatchId!, ProviderStatus = "completed" };
         await _pipeline.Bus.Publish(again, Ct);
         await _pipeline.Bus.Publish(again, Ct);
-        await PipelineHost.WaitUntilAsync(async () => await _pipeline.Harness.Consumed.SelectAsync<ChunkFinished>(m => m.Context.Message.ChunkId == chunkId, Ct).Count() >= 3,
+        await PipelineHost.WaitUntilAsync(() => Task.FromResult(_pipeline.Harness.Consumed.Select<ChunkFinished>(m => m.Context.Message.ChunkId == chunkId).Count() >= 3),
             TimeSpan.FromSeconds(20), "the redeliveries to be consumed");
 
         var after = await _pipeline.Db.HashGetAllAsync(RedisKeys.Job(job.JobId));

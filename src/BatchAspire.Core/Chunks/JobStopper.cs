@@ -54,7 +54,7 @@ public sealed class JobStopper(ChunkStore chunks, ProviderBatchCommands provider
             await provider.CancelBatchAsync(providerBatchId, ct);
             return true;
         }
-        catch (ProviderCallException exception) when (!exception.IsTransient)
+        catch (ProviderCallException exception) when (exception.Status is >= 400 and < 500 && !exception.IsTransient)
         {
             // 409/400: already terminal; 404: gone. Either way there is nothing left to cancel.
             return false;

@@ -84,13 +84,13 @@ public sealed class ChunkSubmitter(
             {
                 fileId = chunk.ProviderFileId ?? await UploadAsync(chunk, job, leaseLost.Token);
             }
-            catch (ProviderCallException exception) when (exception.IsTransient)
+            catch (ProviderCallException exception) when (IsRejection(exception))
             {
-                return await DelayAsync(chunkId, exception.Status);
+                return await RejectAsync(chunkId, exception, publish, ct);
             }
             catch (ProviderCallException exception)
             {
-                return await RejectAsync(chunkId, exception, publish, ct);
+                return await DelayAsync(chunkId, exception.Status);
             }
             catch (Exception exception) when (IsUnanswered(exception, ct))
             {
@@ -114,7 +114,7 @@ public sealed class ChunkSubmitter(
             {
                 return await DelayAsync(chunkId, 429);
             }
-            catch (ProviderCallException exception) when (!exception.IsTransient)
+            catch (ProviderCallException exception) when (IsRejection(exception))
             {
                 return await RejectAsync(chunkId, exception, publish, ct);
             }
@@ -273,12 +273,17 @@ public sealed class ChunkSubmitter(
         }
     }
 
-    internal static Dictionary<string, string> Metadata(ChunkRecord chunk) => new(StringComparer.Ordinal)
+    /// <summary>The metadata naming a chunk's provider batch: job, chunk and attempt (how a lost create is found again).</summary>
+    public static Dictionary<string, string> Metadata(ChunkRecord chunk) => new(StringComparer.Ordinal)
     {
         [ChunkMetadata.Job] = chunk.JobId,
         [ChunkMetadata.Chunk] = chunk.Id,
         [ChunkMetadata.Attempt] = chunk.Attempt.ToString(CultureInfo.InvariantCulture),
     };
+
+    /// <summary>A 4xx other than 408/429: the provider answered and will not take this request as it is. (Status 0 is no answer.)</summary>
+    private static bool IsRejection(ProviderCallException exception) =>
+        exception.Status is >= 400 and < 500 && !exception.IsTransient;
 
     // A network failure or timeout (not our own shutdown): the provider may or may not have acted.
     private static bool IsUnanswered(Exception exception, CancellationToken ct) =>
