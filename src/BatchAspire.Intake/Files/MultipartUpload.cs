@@ -85,8 +85,13 @@ internal static class MultipartUpload
         }
         catch (InvalidDataException e)
         {
-            // MultipartReader's word for a malformed body (bad boundary, truncated part, oversized headers).
+            // MultipartReader's word for a malformed body (bad boundary, oversized headers).
             return OpenAIErrors.BadRequest("The multipart body could not be read: " + e.Message);
+        }
+        catch (IOException) when (!http.RequestAborted.IsCancellationRequested)
+        {
+            // The body ended before the closing boundary (a client that gave up gets the same, unread).
+            return OpenAIErrors.BadRequest("The multipart body ended before its closing boundary.");
         }
         finally
         {

@@ -58,5 +58,16 @@ public static class Wire
         return error;
     }
 
+    /// <summary>Polls <paramref name="condition"/> for at most <paramref name="seconds"/>; fails the test when it stays false.</summary>
+    public static async Task WaitUntilAsync(Func<bool> condition, int seconds = 15)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(seconds);
+        while (!condition())
+        {
+            Assert.True(DateTime.UtcNow < deadline, $"Condition still false after {seconds} s.");
+            await Task.Delay(25, Ct);
+        }
+    }
+
     public static string? Str(this JsonNode? node) => node?.GetValue<string>();
 }

@@ -1,0 +1,56 @@
+using BatchAspire.Contracts;
+using BatchAspire.Core.Jobs;
+using BatchAspire.Core.Redis;
+using BatchAspire.Intake.Tests.Store;
+using MassTransit.Testing;
+using static BatchAspire.Intake.Tests.Api.Wire;
+
+namespace BatchAspire.Intake.Tests.Api;
+
+/// <summary>An intake that re-publishes after one second, looking every 200 ms.</summary>
+public sealed class RepublishTests : IAsyncLifetime
+{
+    private LocalRedisServer _redis = null!;
+    private IntakeApp _app = null!;
+
+    public async ValueTask InitializeAsync()
+    {
+        _redis = await LocalRedisServer.StartAsync(Ct);
+        _app = new IntakeApp(_redis.ConnectionString, new Dictionary<string, string?>
+        {
+            ["Intake:RepublishAfter"] = "00:00:01",
+            ["Intake:RepublishInterval"] = "00:00:00.2",
+        });
+        _ = _app.Server;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _app.DisposeAsync();
+        await _redis.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task JobLeftValidatingAfterACrashIsPublishedAgain()
+    {
+        // What a crash between the Redis write and the publish leaves behind: a stored job, no message.
+        var jobs = new RedisJobStore(_redis.Multiplexer, new ManualClock(DateTimeOffset.UtcNow.AddMinutes(-1)));
+        var jobId = JobIds.New();
+        await jobs.CreateAsync(jobId, "tenant-1", [new(JobFields.Status, JobStatus.Validating)], Ct);
+
+        await WaitUntilAsync(() => _app.Harness.Published.Select<JobAccepted>(Ct).Any(m => m.Context.Message.JobId == jobId));
+    }
+
+    [Fact]
+    public async Task JobThatMovedOnIsNotPublishedAgain()
+    {
+        var jobs = new RedisJobStore(_redis.Multiplexer, new ManualClock(DateTimeOffset.UtcNow.AddMinutes(-1)));
+        var jobId = JobIds.New();
+        await jobs.CreateAsync(jobId, "tenant-1", [new(JobFields.Status, JobStatus.InProgress)], Ct);
+        await _redis.Multiplexer.GetDatabase().SortedSetAddAsync(RedisKeys.ValidatingJobs, jobId, 0);
+
+        await WaitUntilAsync(() => _redis.Multiplexer.GetDatabase().SortedSetScore(RedisKeys.ValidatingJobs, jobId) is null);
+
+        Assert.DoesNotContain(_app.Harness.Published.Select<JobAccepted>(Ct), m => m.Context.Message.JobId == jobId);
+    }
+}
