@@ -32,10 +32,10 @@ public sealed class ProviderOptions
     public TimeSpan RetryDelay { get; set; } = TimeSpan.FromSeconds(2);
 
     /// <summary>Filled in from <see cref="BaseUrl"/> or the Sandbox reference when the options are built.</summary>
-    public Uri? Endpoint { get; set; }
+    public Uri? Endpoint { get; internal set; }
 
     /// <summary>True when <see cref="Endpoint"/> came from the Sandbox reference rather than <see cref="BaseUrl"/>.</summary>
-    public bool IsSandbox { get; set; }
+    public bool IsSandbox { get; internal set; }
 
     internal const string SandboxApiKey = "sandbox";
 }
