@@ -52,6 +52,24 @@ public sealed class PipelineTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task JobOf120000RequestsRunsAsThreeChunksAtTheDefaultLimitWithEveryCustomIdOnce()
+    {
+        await using var pipeline = await PipelineHost.StartAsync(_sandbox);
+        var job = await pipeline.CreateJobAsync(Jsonl.File(120_000), Ct);
+
+        await pipeline.Bus.Publish(new JobAccepted { JobId = job.JobId }, Ct);
+        var ended = await pipeline.WaitForEndAsync(job.JobId, TimeSpan.FromSeconds(120));
+
+        Assert.Equal(JobStatus.Completed, ended.Status);
+        var chunks = await pipeline.Chunks.ListAsync(job.JobId);
+        Assert.Equal(3, chunks.Count);
+        var counts = await Task.WhenAll(chunks.Select(async id => (await pipeline.Chunks.GetAsync(id))!.Count));
+        Assert.Equal(new long[] { 50_000, 50_000, 20_000 }, counts);
+        ResultFiles.AssertEveryRequestOnceInInputOrder(120_000,
+            await pipeline.ReadFileAsync(ended[JobFields.OutputFileId]), await pipeline.ReadFileAsync(ended[JobFields.ErrorFileId]));
+    }
+
+    [Fact]
     public async Task RedeliveredChunkFinishedChangesNothing()
     {
         var job = await _pipeline.CreateJobAsync(Jsonl.File(300), Ct);
