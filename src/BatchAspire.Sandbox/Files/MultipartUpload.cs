@@ -37,7 +37,8 @@ public sealed class MultipartUpload
         }
 
         var upload = new MultipartUpload();
-        var reader = new MultipartReader(boundary, request.Body) { BodyLengthLimit = null };
+        // The default 4 KB buffer makes boundary scanning the bottleneck of large uploads.
+        var reader = new MultipartReader(boundary, request.Body, 256 * 1024) { BodyLengthLimit = null };
         var buffer = ArrayPool<byte>.Shared.Rent(256 * 1024);
         try
         {
