@@ -1,0 +1,92 @@
+using System.Net.Http.Headers;
+using System.Text;
+using System.Text.Json;
+
+namespace BatchAspire.Load;
+
+/// <summary>
+/// The calls of the seed workflow over plain HTTP (upload, create, retrieve, download), the same client
+/// for the baseline and for BatchAspire so the comparison measures the servers, not the clients.
+/// </summary>
+internal sealed class BatchApiClient(Uri baseUrl, string apiKey) : IDisposable
+{
+    private readonly HttpClient _http = new() { BaseAddress = new Uri(baseUrl.ToString().TrimEnd('/') + "/"), Timeout = TimeSpan.FromMinutes(10) };
+
+    public async Task<string> UploadAsync(Stream content, string fileName, CancellationToken ct)
+    {
+        using var form = new MultipartFormDataContent();
+        form.Add(new StringContent("batch"), "purpose");
+        var file = new StreamContent(content, 1 << 20);
+        file.Headers.ContentType = new MediaTypeHeaderValue("application/octet-stream");
+        form.Add(file, "file", fileName);
+        using var request = Request(HttpMethod.Post, "files");
+        request.Content = form;
+        return (await SendAsync(request, ct)).GetProperty("id").GetString()!;
+    }
+
+    public async Task<string> CreateBatchAsync(string inputFileId, CancellationToken ct)
+    {
+        using var request = Request(HttpMethod.Post, "batches");
+        request.Content = new StringContent(
+            $$"""{"input_file_id":"{{inputFileId}}","endpoint":"/v1/chat/completions","completion_window":"24h"}""",
+            Encoding.UTF8, "application/json");
+        return (await SendAsync(request, ct)).GetProperty("id").GetString()!;
+    }
+
+    public async Task<JsonElement> RetrieveBatchAsync(string batchId, CancellationToken ct)
+    {
+        using var request = Request(HttpMethod.Get, $"batches/{batchId}");
+        return await SendAsync(request, ct);
+    }
+
+    /// <summary>Downloads a result file and counts its lines (the user's program would parse them).</summary>
+    public async Task<int> CountLinesAsync(string fileId, CancellationToken ct)
+    {
+        using var request = Request(HttpMethod.Get, $"files/{fileId}/content");
+        using var response = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, ct);
+        response.EnsureSuccessStatusCode();
+        await using var body = await response.Content.ReadAsStreamAsync(ct);
+        var buffer = new byte[1 << 16];
+        var lines = 0;
+        int read;
+        while ((read = await body.ReadAsync(buffer, ct)) > 0)
+        {
+            lines += buffer.AsSpan(0, read).Count((byte)'\n');
+        }
+        return lines;
+    }
+
+    /// <summary>The seed's status loop: retrieve, and if not finished sleep one second, until a terminal status.</summary>
+    public async Task<JsonElement> WaitAsync(string batchId, CancellationToken ct)
+    {
+        while (true)
+        {
+            var batch = await RetrieveBatchAsync(batchId, ct);
+            if (batch.GetProperty("status").GetString() is "completed" or "failed" or "expired" or "cancelled")
+            {
+                return batch;
+            }
+            await Task.Delay(TimeSpan.FromSeconds(1), ct);
+        }
+    }
+
+    private HttpRequestMessage Request(HttpMethod method, string path)
+    {
+        var request = new HttpRequestMessage(method, path);
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", apiKey);
+        return request;
+    }
+
+    private async Task<JsonElement> SendAsync(HttpRequestMessage request, CancellationToken ct)
+    {
+        using var response = await _http.SendAsync(request, ct);
+        var text = await response.Content.ReadAsStringAsync(ct);
+        if (!response.IsSuccessStatusCode)
+        {
+            throw new HttpRequestException($"{request.Method} {request.RequestUri}: {(int)response.StatusCode} {text}");
+        }
+        return JsonDocument.Parse(text).RootElement.Clone();
+    }
+
+    public void Dispose() => _http.Dispose();
+}

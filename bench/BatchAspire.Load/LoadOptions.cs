@@ -1,0 +1,17 @@
+namespace BatchAspire.Load;
+
+internal sealed record LoadOptions(int Requests, int LinesPerFile, bool Short, TimeSpan Bound)
+{
+    public static LoadOptions Parse(string[] args)
+    {
+        var isShort = args.Contains("--short");
+        var requests = isShort ? 20_000 : 1_000_000;
+        var linesPerFile = isShort ? 5_000 : 50_000;
+        for (var i = 0; i < args.Length - 1; i++)
+        {
+            if (args[i] == "--requests") requests = int.Parse(args[i + 1]);
+            if (args[i] == "--lines-per-file") linesPerFile = int.Parse(args[i + 1]);
+        }
+        return new LoadOptions(requests, linesPerFile, isShort, isShort ? TimeSpan.FromMinutes(5) : TimeSpan.FromMinutes(30));
+    }
+}

@@ -1,0 +1,24 @@
+using BatchAspire.Load;
+
+// End to end, many requests (issue 8, benchmark 1): N small chat requests through intake,
+// submitter, pollers and results with the Sandbox's local executor and no injected latency, against a
+// baseline measured in the same run on the same Sandbox: the seed's own client loop (upload, create,
+// poll every second, download), one file of at most 50,000 lines after another.
+var options = LoadOptions.Parse(args);
+Console.WriteLine($"BatchAspire end-to-end benchmark: {options.Requests:N0} requests, {options.LinesPerFile:N0} lines per provider batch{(options.Short ? " (short mode)" : "")}");
+
+await using var system = await RunningSystem.StartAsync(options);
+var input = await RequestFile.CreateAsync(options.Requests);
+try
+{
+    var baseline = await SeedClientLoop.RunAsync(system.SandboxBaseUrl, input, options);
+    var batchAspire = await ThroughIntake.RunAsync(system.IntakeBaseUrl, input, options);
+    var memory = system.PeakMemoryByService();
+
+    Report.Print(options, baseline, batchAspire, memory);
+    return batchAspire.Answered == options.Requests && baseline.Answered == options.Requests ? 0 : 1;
+}
+finally
+{
+    File.Delete(input.Path);
+}
