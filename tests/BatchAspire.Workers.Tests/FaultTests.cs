@@ -69,7 +69,7 @@ public sealed class FaultTests : IAsyncLifetime
     public async Task PermanentFailuresAreFinalAtOnceAndOnlyTheyFillTheErrorFile()
     {
         _sandbox.SetFaults(f => f.LineFail500Rate = 0.2);
-        await using var pipeline = await PipelineHost.StartAsync(_sandbox);
+        await using var pipeline = await PipelineHost.StartAsync(_sandbox, new Dictionary<string, string?> { ["Results:MaxAttempts"] = "10" });
         var text = new StringBuilder();
         for (var i = 0; i < 300; i++) text.Append(Jsonl.Request(i, maxCompletionTokens: i % 10 == 0 ? 0 : 20)).Append('\n');
         var job = await pipeline.CreateJobAsync(Encoding.UTF8.GetBytes(text.ToString()), Ct);

@@ -1,5 +1,4 @@
 using BatchAspire.Core.Files;
-using BatchAspire.Core.Jsonl;
 using BatchAspire.Core.Redis;
 using StackExchange.Redis;
 
@@ -40,7 +39,6 @@ public sealed class JobAssembler(IConnectionMultiplexer redis, IFileStore files)
             ? null
             : files.ReadLinesAsync(request.InputFileId, 0, request.Total, ct).GetAsyncEnumerator(ct);
         long inputPosition = -1;
-        var scanner = request.UnansweredCode is null ? null : new RequestLineScanner();
 
         var inFlight = new Queue<(long First, Task<RedisValue[]> Values)>();
         long next = 0;
@@ -76,7 +74,7 @@ public sealed class JobAssembler(IConnectionMultiplexer redis, IFileStore files)
                         if (!await inputLines!.MoveNextAsync()) throw new InvalidOperationException($"Input file of job {request.JobId} has fewer than {index + 1} lines.");
                         inputPosition++;
                     }
-                    var customId = scanner!.Scan(inputLines!.Current.Span).CustomId ?? "";
+                    var customId = ResultLine.CustomIdOfRequest(inputLines!.Current.Span);
                     await errors.WriteLineAsync(ResultLine.Unanswered(customId, code, ResultLine.MessageFor(code)), ct);
                 }
                 else if (IsSet(failures, index))

@@ -197,6 +197,28 @@ public static class ResultLine
         }
     }
 
+    /// <summary>The top-level <c>custom_id</c> of an input (request) line; "" when it has none.</summary>
+    public static string CustomIdOfRequest(ReadOnlySpan<byte> requestLine)
+    {
+        if (requestLine.StartsWith("\uFEFF"u8)) requestLine = requestLine[3..];
+        var reader = new Utf8JsonReader(requestLine, Options);
+        try
+        {
+            if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject) return "";
+            while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+            {
+                var isCustomId = reader.ValueTextEquals("custom_id"u8);
+                reader.Read();
+                if (isCustomId) return reader.TokenType == JsonTokenType.String ? reader.GetString()! : "";
+                reader.Skip();
+            }
+        }
+        catch (JsonException)
+        {
+        }
+        return "";
+    }
+
     /// <summary>
     /// A result line for a request that was never answered (<c>batch_cancelled</c>, <c>batch_expired</c>, or an
     /// error the provider gave the whole batch), in the error-file format of lines.md §2.

@@ -3,7 +3,6 @@ using BatchAspire.Contracts;
 using BatchAspire.Core.Chunks;
 using BatchAspire.Core.Files;
 using BatchAspire.Core.Jobs;
-using BatchAspire.Core.Jsonl;
 using BatchAspire.Core.Polling;
 using BatchAspire.Core.Pricing;
 using BatchAspire.Core.Providers;
@@ -177,12 +176,11 @@ public sealed class ChunkResultsProcessor(
     private async Task<long> StoreUnansweredAsync(ChunkRecord chunk, string inputFileId, List<long> missing, CancellationToken ct)
     {
         var code = chunk[ChunkFields.CloseReason] ?? FirstProviderErrorCode(chunk) ?? $"batch_{chunk.Status ?? "failed"}";
-        var scanner = new RequestLineScanner();
         var stored = new List<FinalResult>(Math.Min(missing.Count, LinesPerBatch));
         long count = 0;
         await foreach (var (index, line) in files.ReadLinesAsync(inputFileId, missing, ct))
         {
-            var customId = scanner.Scan(line.Span).CustomId ?? "";
+            var customId = ResultLine.CustomIdOfRequest(line.Span);
             stored.Add(new FinalResult(index, true, ResultLine.Unanswered(customId, code, ResultLine.MessageFor(code))));
             if (stored.Count == LinesPerBatch)
             {
