@@ -89,10 +89,10 @@ public sealed class FaultKnobTests(SandboxFixture sandbox) : IClassFixture<Sandb
     [Fact]
     public async Task ValidationDelayKeepsBatchesValidatingForThatLong()
     {
-        await sandbox.Host.SetFaultsAsync(new { validation_delay_ms = 1500 }, Ct);
+        await sandbox.Host.SetFaultsAsync(new { validation_delay_ms = 3000 }, Ct);
         using var api = await NewAccountAsync();
         var batch = await api.SubmitAsync(Jsonl.ChatFile(2), ct: Ct);
-        await Task.Delay(700, Ct);
+        await Task.Delay(500, Ct);
         Assert.Equal("validating", (await api.GetBatchAsync(batch.Str("id"), Ct)).Str("status"));
         Assert.Equal("completed", (await api.WaitForAsync(batch.Str("id"), Ct, TimeSpan.FromSeconds(10))).Str("status"));
     }
