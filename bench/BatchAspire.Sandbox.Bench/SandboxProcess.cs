@@ -57,6 +57,14 @@ internal sealed class SandboxProcess : IAsyncDisposable
         return new SandboxProcess(process, http);
     }
 
+    public async Task WarmUpAsync(params InputFile[] inputs)
+    {
+        for (var round = 0; round < 2; round++)
+        {
+            foreach (var input in inputs) await RunAsync(input);
+        }
+    }
+
     /// <summary>Upload, create, poll to completion and download the output, timing each step; then read the peak RSS.</summary>
     public async Task<RunResult> RunAsync(InputFile input)
     {
