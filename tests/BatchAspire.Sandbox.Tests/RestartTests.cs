@@ -50,4 +50,23 @@ public sealed class RestartTests
             Directory.Delete(data, recursive: true);
         }
     }
+
+    [Fact]
+    public async Task ASecondSandboxOnTheSameDataFolderRefusesToStart()
+    {
+        var data = Directory.CreateTempSubdirectory("batchaspire-sandbox-lock-").FullName;
+        try
+        {
+            await using (var first = SandboxHost.Start(dataDirectory: data))
+            {
+                var refused = Assert.ThrowsAny<Exception>(() => SandboxHost.Start(dataDirectory: data));
+                Assert.Contains("in use by another Sandbox", refused.ToString());
+            }
+            await using var afterwards = SandboxHost.Start(dataDirectory: data);   // released on shutdown
+        }
+        finally
+        {
+            Directory.Delete(data, recursive: true);
+        }
+    }
 }

@@ -53,6 +53,21 @@ public sealed class FaultSettings
     /// <summary>Retry-After sent with injected 429s, in whole seconds.</summary>
     public int RetryAfterSeconds { get; set; } = 1;
 
+    /// <summary>
+    /// Holds back the response of matching API calls this long after the call has done its work (the batch is
+    /// created, the download has begun): a client that times out or dies meanwhile never learns the outcome.
+    /// </summary>
+    public int ResponseDelayMs { get; set; }
+
+    /// <summary>Only calls whose path starts with this get <see cref="ResponseDelayMs"/>; null = all.</summary>
+    public string? ResponseDelayPathPrefix { get; set; }
+
+    /// <summary>Only calls with this HTTP method get <see cref="ResponseDelayMs"/>; null = all.</summary>
+    public string? ResponseDelayMethod { get; set; }
+
+    /// <summary>Only the next N matching calls are delayed (null = every matching call).</summary>
+    public int? ResponseDelayNext { get; set; }
+
     /// <summary>Per model: a batch whose prompt tokens would push the enqueued total past this fails with <c>token_limit_exceeded</c>.</summary>
     public long? EnqueuedTokenLimit { get; set; }
 

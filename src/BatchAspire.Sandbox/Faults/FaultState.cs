@@ -53,6 +53,20 @@ public sealed class FaultState
         }
     }
 
+    /// <summary>How long to hold back the response of this API call (0: not at all); consumes "delay next N".</summary>
+    public int TakeResponseDelay(string method, string path)
+    {
+        lock (_gate)
+        {
+            var f = _current;
+            if (f.ResponseDelayMs <= 0 || f.ResponseDelayNext is <= 0) return 0;
+            if (f.ResponseDelayMethod is { } m && !string.Equals(m, method, StringComparison.OrdinalIgnoreCase)) return 0;
+            if (f.ResponseDelayPathPrefix is { } prefix && !path.StartsWith(prefix, StringComparison.Ordinal)) return 0;
+            if (f.ResponseDelayNext is not null) f.ResponseDelayNext--;
+            return f.ResponseDelayMs;
+        }
+    }
+
     /// <summary>The shortened completion window for a batch being created now, if any (consumes "expire next K").</summary>
     public double? TakeExpiry()
     {

@@ -88,6 +88,12 @@ public static class SandboxPipeline
                     await (status == 429 ? OpenAIErrors.RateLimited(retryAfter) : OpenAIErrors.ServerError()).ExecuteAsync(context);
                     return;
                 }
+                // After the handler has done its work, before the first byte of the answer: the outcome exists, the
+                // caller does not know it yet (a lost create answer, a download that stalls).
+                if (faults.TakeResponseDelay(context.Request.Method, path.Value ?? "/") is > 0 and var delayMs)
+                {
+                    context.Response.OnStarting(() => Task.Delay(delayMs, context.RequestAborted));
+                }
             }
             await next(context);
         });

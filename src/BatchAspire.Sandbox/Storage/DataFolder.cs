@@ -3,8 +3,10 @@ using Microsoft.Extensions.Options;
 namespace BatchAspire.Sandbox.Storage;
 
 /// <summary>The on-disk layout: <c>files/{id}.json</c> + <c>files/{id}.data</c>, <c>batches/{id}.json</c> + work files.</summary>
-public sealed class DataFolder
+public sealed class DataFolder : IDisposable
 {
+    private readonly FileStream _lock;
+
     public DataFolder(IOptions<SandboxOptions> options)
     {
         Root = options.Value.ResolveDataDirectory();
@@ -12,7 +14,19 @@ public sealed class DataFolder
         Batches = Path.Combine(Root, "batches");
         Directory.CreateDirectory(Files);
         Directory.CreateDirectory(Batches);
+        try
+        {
+            // Two processes resuming the same batches would write the same result files.
+            _lock = new FileStream(Path.Combine(Root, ".lock"), FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+        }
+        catch (IOException e)
+        {
+            throw new InvalidOperationException(
+                $"The data folder {Root} is in use by another Sandbox; give each Sandbox its own Sandbox:DataDirectory.", e);
+        }
     }
+
+    public void Dispose() => _lock.Dispose();
 
     public string Root { get; }
     public string Files { get; }
