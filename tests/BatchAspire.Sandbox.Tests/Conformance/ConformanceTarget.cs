@@ -2,7 +2,15 @@ namespace BatchAspire.Conformance;
 
 /// <summary>
 /// A server under conformance test, reached only over HTTP. The Sandbox's tests and the intake's
-/// tests each derive the conformance classes they qualify for and hand them a target.
+/// tests each derive the conformance classes they qualify for and hand them a target; a capability
+/// a server lacks is a class it does not derive, so nothing is skipped silently:
+/// <list type="bullet">
+/// <item><see cref="FilesAndBatchesApiConformance"/>: every server of the API.</item>
+/// <item><see cref="RequestExecutionConformance"/>: the server runs batches to completion by itself.</item>
+/// <item><see cref="ProviderLimitsConformance"/>: the server enforces the per-batch 200 MB / 50,000-line limits (a provider, not the intake).</item>
+/// <item><see cref="ProviderControlConformance"/>: the target can slow batches, shorten the completion window and inject 429s (<see cref="IProviderControl"/>).</item>
+/// <item><see cref="EnforcedAuthConformance"/> or <see cref="OpenAccessConformance"/>: whether API keys are enforced.</item>
+/// </list>
 /// </summary>
 public abstract class ConformanceTarget
 {
