@@ -49,8 +49,10 @@ public sealed class FileStore
     /// <summary>Moves a fully written content file into place and makes the record visible.</summary>
     public void Add(FileRecord record, string contentPath)
     {
-        File.Move(contentPath, _folder.FileData(record.Id), overwrite: true);
+        // Metadata first: a crash before the move leaves metadata without data, which loading skips,
+        // and the content is still where the caller can publish it again (a batch's finalize step).
         AtomicFile.Write(_folder.FileMeta(record.Id), JsonSerializer.SerializeToUtf8Bytes(record, StoreJson.Default.FileRecord));
+        File.Move(contentPath, _folder.FileData(record.Id), overwrite: true);
         lock (_gate)
         {
             _byId[record.Id] = record;
