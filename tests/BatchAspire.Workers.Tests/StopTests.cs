@@ -66,22 +66,29 @@ public sealed class StopTests : IAsyncLifetime
     [Fact]
     public async Task JobPastItsCompletionWindowEndsExpiredWithItsPartialOutput()
     {
-        _sandbox.SetFaults(f => f.LineLatencyMs = 10);
+        _sandbox.SetFaults(f => f.LineLatencyMs = 20);
         await using var pipeline = await PipelineHost.StartAsync(_sandbox, new Dictionary<string, string?>
         {
-            ["Submitter:MaxLinesPerChunk"] = "100",
-            ["Results:CompletionWindowOverride"] = "00:00:03",
+            ["Submitter:MaxLinesPerChunk"] = "50",
+            ["Results:CompletionWindowOverride"] = "01:00:00",
         });
-        var job = await pipeline.CreateJobAsync(Jsonl.File(1_500), Ct);
-
+        var job = await pipeline.CreateJobAsync(Jsonl.File(1_000), Ct);
         await pipeline.Bus.Publish(new JobAccepted { JobId = job.JobId }, Ct);
+        await PipelineHost.WaitUntilAsync(async () => await pipeline.Db.HashLengthAsync(RedisKeys.JobResults(job.JobId)) > 0,
+            TimeSpan.FromSeconds(30), "the first results");
+
+        // Two hours pass for this job: it was created before its one-hour window began.
+        var created = DateTimeOffset.UtcNow.AddHours(-2);
+        await pipeline.Db.HashSetAsync(RedisKeys.Job(job.JobId), JobFields.CreatedAt, created.ToUnixTimeSeconds());
+        await pipeline.Db.SortedSetAddAsync(RedisKeys.OpenJobs, job.JobId, created.ToUnixTimeMilliseconds());
         var ended = await pipeline.WaitForEndAsync(job.JobId, TimeSpan.FromSeconds(60));
 
         Assert.Equal(JobStatus.Expired, ended.Status);
         Assert.NotNull(ended[JobFields.ExpiredAt]);
+        Assert.NotNull(ended[JobFields.ExpiringAt]);
         var output = await pipeline.ReadFileAsync(ended[JobFields.OutputFileId]);
         var errors = await pipeline.ReadFileAsync(ended[JobFields.ErrorFileId]);
-        ResultFiles.AssertEveryRequestOnceInInputOrder(1_500, output, errors);
+        ResultFiles.AssertEveryRequestOnceInInputOrder(1_000, output, errors);
         Assert.NotEmpty(output);
         Assert.NotEmpty(errors);
         Assert.All(errors, line => Assert.Equal("batch_expired", ResultFiles.ErrorCode(line)));
