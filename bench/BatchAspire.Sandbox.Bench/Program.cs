@@ -17,25 +17,25 @@ try
     var chat = InputFiles.Write(Path.Combine(work.FullName, "chat.jsonl"), sizes.ShortLines, bytes: null);
     // Every measured run follows warm-up batches of both shapes in the same process: a long-running
     // server's steady state (tiered JIT with dynamic PGO done) is measured, not its first seconds.
-    var warmUpLarge = InputFiles.Write(Path.Combine(work.FullName, "warm-up-large.jsonl"), quick ? 1_000 : 3_000, (quick ? 1_000 : 3_000) * 4_000L);
-    var warmUpSmall = InputFiles.Write(Path.Combine(work.FullName, "warm-up-small.jsonl"), quick ? 5_000 : 20_000, bytes: null);
+    var warmUpLarge = InputFiles.Write(Path.Combine(work.FullName, "warm-up-large.jsonl"), quick ? 500 : 3_000, (quick ? 500 : 3_000) * 4_000L);
+    var warmUpSmall = InputFiles.Write(Path.Combine(work.FullName, "warm-up-small.jsonl"), quick ? 2_000 : 20_000, bytes: null);
 
     var copy = Baseline.Copy(large.Path, Path.Combine(work.FullName, "copy.jsonl"));
 
     RunResult smallRun, largeRun, chatRun;
     await using (var sandbox = await SandboxProcess.StartAsync(Path.Combine(work.FullName, "data-small")))
     {
-        await sandbox.WarmUpAsync(warmUpLarge, warmUpSmall);
+        await sandbox.WarmUpAsync(quick ? 1 : 2, warmUpLarge, warmUpSmall);
         smallRun = await sandbox.RunAsync(small);
     }
     await using (var sandbox = await SandboxProcess.StartAsync(Path.Combine(work.FullName, "data-large")))
     {
-        await sandbox.WarmUpAsync(warmUpLarge, warmUpSmall);
+        await sandbox.WarmUpAsync(quick ? 1 : 2, warmUpLarge, warmUpSmall);
         largeRun = await sandbox.RunAsync(large);
     }
     await using (var sandbox = await SandboxProcess.StartAsync(Path.Combine(work.FullName, "data-chat")))
     {
-        await sandbox.WarmUpAsync(warmUpLarge, warmUpSmall);
+        await sandbox.WarmUpAsync(quick ? 1 : 2, warmUpLarge, warmUpSmall);
         chatRun = await sandbox.RunAsync(chat);
     }
 

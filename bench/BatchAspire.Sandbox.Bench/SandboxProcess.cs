@@ -57,9 +57,9 @@ internal sealed class SandboxProcess : IAsyncDisposable
         return new SandboxProcess(process, http);
     }
 
-    public async Task WarmUpAsync(params InputFile[] inputs)
+    public async Task WarmUpAsync(int rounds, params InputFile[] inputs)
     {
-        for (var round = 0; round < 2; round++)
+        for (var round = 0; round < rounds; round++)
         {
             foreach (var input in inputs) await RunAsync(input);
         }
