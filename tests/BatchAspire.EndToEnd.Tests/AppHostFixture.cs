@@ -25,7 +25,12 @@ public sealed class AppHostFixture : IAsyncLifetime
     public async ValueTask InitializeAsync()
     {
         Telemetry = await OtlpReceiver.StartAsync();
-        App = await StartAsync(DataDirectory, [], Telemetry.Endpoint);
+        // Eight attempts: with 10% of lines failing at random (FaultJobTests), a request failing every
+        // attempt is a one-in-10^8 event instead of a flaky test. Refused creates come back within
+        // seconds instead of the production back-off of 30 s doubling.
+        App = await StartAsync(DataDirectory,
+            ["Results:MaxAttempts=8", "Submitter:RefusalDelay=00:00:01", "Submitter:MaxRefusalDelay=00:00:04"],
+            Telemetry.Endpoint);
     }
 
     /// <summary>Builds and starts an AppHost on its own data folder, then waits (bounded) until every resource is healthy.</summary>
