@@ -129,12 +129,8 @@ public sealed class FileAnalysisBuilder(long maxLineBytes)
         if (!info.IsJson) { AddError(LineError.InvalidJson(line)); return; }
         if (!info.IsObject) { AddError(LineError.NotAnObject(line)); return; }
 
-        switch (info.CustomIdToken)
-        {
-            case JsonTokenType.None: AddError(LineError.Missing(line, "custom_id")); break;
-            case JsonTokenType.String when string.IsNullOrEmpty(info.CustomId):
-            case not JsonTokenType.String: AddError(LineError.Invalid(line, "custom_id", "custom_id must be a non-empty string.")); break;
-        }
+        if (info.CustomIdToken == JsonTokenType.None) AddError(LineError.Missing(line, "custom_id"));
+        else if (!info.HasCustomId) AddError(LineError.Invalid(line, "custom_id", "custom_id must be a non-empty string."));
 
         if (info.MethodToken == JsonTokenType.None) { _methodsOk = false; AddError(LineError.Missing(line, "method")); }
         else if (!info.MethodIsPost) { _methodsOk = false; AddError(LineError.Invalid(line, "method", "Invalid value for 'method': only POST is supported.")); }

@@ -6,12 +6,12 @@ using StackExchange.Redis;
 namespace BatchAspire.Core.Files;
 
 /// <summary>
-/// Writes a new file's segments under staging keys and makes it visible in one script. Keeps at most
-/// one segment write in flight: the memory passed to <see cref="AppendSegmentAsync"/> must stay untouched
-/// until the next call (or <see cref="CompleteAsync"/>) returns, which lets a writer fill one buffer while
-/// the previous one travels to Redis.
+/// Writes a new file's segments under staging keys and makes it visible in one script. Keeps up to
+/// <c>depth</c> segment writes in flight: when <see cref="AppendSegmentAsync"/> returns, the write of the
+/// segment appended <c>depth</c> calls earlier (and every one before it) has completed, so a writer with a
+/// ring of <c>depth + 1</c> buffers can always fill the next one while the others travel to Redis.
 /// </summary>
-internal sealed class FileStaging(IDatabase db, string fileId)
+internal sealed class FileStaging(IDatabase db, string fileId, int depth = 1)
 {
     /// <summary>Staging keys outlive a crashed writer by at most this long.</summary>
     internal static readonly TimeSpan Ttl = TimeSpan.FromHours(6);
@@ -34,37 +34,48 @@ internal sealed class FileStaging(IDatabase db, string fileId)
     private readonly RedisKey _lens = RedisKeys.StagingFileLineLengths(fileId);
     private readonly RedisKey _segs = RedisKeys.StagingFileSegments(fileId);
     private readonly RedisKey _ids = RedisKeys.StagingFileCustomIds(fileId);
-    private Task _inFlight = Task.CompletedTask;
+    private readonly Queue<Task> _inFlight = new();
 
     public string FileId { get; } = fileId;
+
+    public RedisKey DataKey => _data;
+
+    public RedisKey LineLengthsKey => _lens;
+
+    public RedisKey SegmentsKey => _segs;
 
     public RedisKey CustomIdsKey => _ids;
 
     public long Segments { get; private set; }
 
-    public async ValueTask AppendSegmentAsync(ReadOnlyMemory<byte> data, ReadOnlyMemory<byte> lineLengths, long firstLine)
+    /// <param name="companion">Another write that belongs to this segment (its custom_ids); it completes before the next append returns.</param>
+    public async ValueTask AppendSegmentAsync(ReadOnlyMemory<byte> data, ReadOnlyMemory<byte> lineLengths, long firstLine, Task? companion = null)
     {
-        await _inFlight;
+        while (_inFlight.Count >= depth) await _inFlight.Dequeue();
         var first = new byte[4];
         BinaryPrimitives.WriteUInt32LittleEndian(first, checked((uint)firstLine));
+        // The TTL is refreshed now and then, not per segment: it only has to outlive a stalled writer.
+        var expire = Segments % 64 == 0;
         Segments++;
-        _inFlight = Task.WhenAll(
+        _inFlight.Enqueue(Task.WhenAll(
             db.ListRightPushAsync(_data, data),
             lineLengths.IsEmpty ? Task.CompletedTask : db.StringAppendAsync(_lens, lineLengths),
             db.StringAppendAsync(_segs, first),
-            db.KeyExpireAsync(_data, Ttl),
-            db.KeyExpireAsync(_lens, Ttl),
-            db.KeyExpireAsync(_segs, Ttl),
-            db.KeyExpireAsync(_ids, Ttl));
+            companion ?? Task.CompletedTask,
+            expire ? Task.WhenAll(db.KeyExpireAsync(_data, Ttl), db.KeyExpireAsync(_lens, Ttl),
+                db.KeyExpireAsync(_segs, Ttl), db.KeyExpireAsync(_ids, Ttl)) : Task.CompletedTask));
     }
 
-    /// <summary>Waits for the last segment write; after this every buffer handed over is free.</summary>
-    public Task CompleteAsync() => _inFlight;
+    /// <summary>Waits for every segment write; after this every buffer handed over is free.</summary>
+    public async Task CompleteAsync()
+    {
+        while (_inFlight.Count > 0) await _inFlight.Dequeue();
+    }
 
     /// <summary>Renames the staging keys to the file's keys and writes the hash; returns the list position.</summary>
     public async Task<long> CommitAsync(string tenant, IEnumerable<HashEntry> fields)
     {
-        await _inFlight;
+        await CompleteAsync();
         var args = new List<RedisValue> { FileId };
         foreach (var f in fields) { args.Add(f.Name); args.Add(f.Value); }
         args.Add(FileFields.Segments);
@@ -82,7 +93,10 @@ internal sealed class FileStaging(IDatabase db, string fileId)
     /// <summary>Deletes everything written so far (after the in-flight write, so nothing lands afterwards).</summary>
     public async Task AbortAsync()
     {
-        try { await _inFlight; } catch (RedisException) { }
+        while (_inFlight.Count > 0)
+        {
+            try { await _inFlight.Dequeue(); } catch (Exception e) when (e is RedisException or TimeoutException) { }
+        }
         await db.KeyDeleteAsync([_data, _lens, _segs, _ids]);
     }
 }

@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Buffers.Binary;
 using BatchAspire.Core.Jsonl;
 using StackExchange.Redis;
 
@@ -25,8 +26,19 @@ public sealed class FileTooLargeException(long limit) : Exception($"The file is 
 /// </summary>
 public sealed class FileUpload : IAsyncDisposable
 {
-    private const int IdsWindow = 8192;
+    // HSETNX of many custom_ids in one call: 0 means an earlier line holds the id (a duplicate).
+    private static readonly LuaScript ClaimIdsScript = LuaScript.Prepare("""
+        local duplicates = {}
+        for i = 1, #ARGV, 2 do
+          if redis.call('HSETNX', KEYS[1], ARGV[i], ARGV[i + 1]) == 0 then duplicates[#duplicates + 1] = (i + 1) / 2 end
+        end
+        return duplicates
+        """);
+
     private const int MaxCarriedBlankLines = 4096;
+
+    /// <summary>Segment writes in flight at once: enough to keep reading while Redis (or a busy machine) answers late.</summary>
+    private const int WritesInFlight = 4;
     private const int MaxCarriedBlankBytes = 64 * 1024;
 
     private readonly IDatabase _db;
@@ -38,11 +50,12 @@ public sealed class FileUpload : IAsyncDisposable
     private readonly FileAnalysisBuilder _analysis;
     private readonly List<int> _blankLengths = [];
 
-    // _cur fills while _spare (the previous segment) is being written to Redis.
-    private byte[] _cur = ArrayPool<byte>.Shared.Rent(FileLayout.SegmentBytes);
-    private byte[] _spare = ArrayPool<byte>.Shared.Rent(FileLayout.SegmentBytes);
-    private PooledBuffer _lens = new(16 * 1024);
-    private PooledBuffer _spareLens = new(16 * 1024);
+    // A ring of segment buffers: _cur (slot _slot) fills while the others are being written to Redis.
+    private readonly byte[][] _ring = [.. Enumerable.Range(0, WritesInFlight + 1).Select(_ => ArrayPool<byte>.Shared.Rent(FileLayout.SegmentBytes))];
+    private readonly PooledBuffer[] _lensRing = [.. Enumerable.Range(0, WritesInFlight + 1).Select(_ => new PooledBuffer(16 * 1024))];
+    private int _slot;
+    private byte[] _cur;
+    private PooledBuffer _lens;
     private int _limit = FileLayout.SegmentBytes;   // _cur holds at most this many bytes before a flush
     private int _filled;                             // bytes in _cur
     private int _lineStart;                          // start of the line not yet ended
@@ -51,9 +64,11 @@ public sealed class FileUpload : IAsyncDisposable
     private long _segmentFirstLine;
     private bool _oversize;                          // inside a line longer than MaxLineBytes, already flushed raw
     private long _oversizeLength;
-    private List<(Task<bool> Added, long Line, string CustomId)> _ids = [];
-    private List<(Task<bool> Added, long Line, string CustomId)> _olderIds = [];
-    private bool _idsExpirySet;
+    // custom_id → 0-based line index of the lines in _cur; an id is a slice of _cur (no copy), written
+    // with the segment, so the slice stays valid until Redis has it.
+    private readonly List<HashEntry> _ids = [];
+    private long _idCount;
+    private bool _hadTooLongLine;
     private bool _read;
     private bool _committed;
     private bool _disposed;
@@ -62,11 +77,13 @@ public sealed class FileUpload : IAsyncDisposable
     internal FileUpload(IDatabase db, string tenant, FileUploadLimits limits, TimeProvider time)
     {
         _db = db;
-        _staging = new FileStaging(db, OpaqueIds.NewFileId());
         _tenant = tenant;
         _limits = limits;
         _time = time;
         _analysis = new FileAnalysisBuilder(limits.MaxLineBytes);
+        _staging = new FileStaging(db, OpaqueIds.NewFileId(), WritesInFlight);
+        _cur = _ring[0];
+        _lens = _lensRing[0];
     }
 
     public string FileId => _staging.FileId;
@@ -93,7 +110,6 @@ public sealed class FileUpload : IAsyncDisposable
             if (Bytes > _limits.MaxBytes) throw new FileTooLargeException(_limits.MaxBytes);
             ScanLineEnds(_filled, n);
             _filled += n;
-            if (_ids.Count >= IdsWindow) await RotateIdsAsync();
         }
         await FinishAsync();
     }
@@ -129,14 +145,10 @@ public sealed class FileUpload : IAsyncDisposable
     {
         if (_disposed) return;
         _disposed = true;
-        await ObserveIdsAsync(_olderIds);
-        await ObserveIdsAsync(_ids);
         if (_committed) await _staging.CompleteAsync();
         else await _staging.AbortAsync();
-        ArrayPool<byte>.Shared.Return(_cur);
-        ArrayPool<byte>.Shared.Return(_spare);
-        _lens.Dispose();
-        _spareLens.Dispose();
+        foreach (var buffer in _ring) ArrayPool<byte>.Shared.Return(buffer);
+        foreach (var lens in _lensRing) lens.Dispose();
     }
 
     private void ScanLineEnds(int start, int count)
@@ -178,23 +190,30 @@ public sealed class FileUpload : IAsyncDisposable
             return;
         }
         RecordBlankLines();
-        RecordLine(line);
+        RecordLine(_lineStart, length);
         _cut = newline + 1;
     }
 
-    private void RecordLine(ReadOnlySpan<byte> line)
+    private void RecordLine(int start, int length)
     {
+        var line = _cur.AsSpan(start, length);
         var number = Lines + 1;
         _lens.AppendUInt32((uint)line.Length);
         if (line.Length > _limits.MaxLineBytes)
         {
             _analysis.AddTooLong(number, line.Length);
+            _hadTooLongLine = true;
         }
         else
         {
-            var info = _scanner.Scan(line);
+            var info = _scanner.Scan(line, readCustomId: false);
             _analysis.Add(number, info);
-            if (info.IsObject && !string.IsNullOrEmpty(info.CustomId)) AddCustomId(info.CustomId, Lines);
+            if (info.IsObject && info.HasCustomId)
+            {
+                _ids.Add(new HashEntry(
+                    info.CustomIdEscaped ? info.CustomId : _cur.AsMemory(start + info.CustomIdOffset, info.CustomIdLength),
+                    Lines));
+            }
         }
         Lines++;
     }
@@ -203,6 +222,7 @@ public sealed class FileUpload : IAsyncDisposable
     {
         _lens.AppendUInt32((uint)Math.Min(length, uint.MaxValue));
         _analysis.AddTooLong(Lines + 1, length);
+        _hadTooLongLine = true;
         Lines++;
     }
 
@@ -218,41 +238,52 @@ public sealed class FileUpload : IAsyncDisposable
         _blankBytes = 0;
     }
 
-    private void AddCustomId(string customId, long index)
+    /// <summary>
+    /// Finds the duplicate custom_ids of a file whose <c>:ids</c> hash came out smaller than its number of
+    /// ids: rebuilds the hash from the staged segments, one segment at a time, with HSETNX (the first line
+    /// of an id keeps it), and reports every later line that repeats one. Only files with duplicates pay
+    /// for this second pass; they fail every batch anyway.
+    /// </summary>
+    private async Task FindDuplicateCustomIdsAsync()
     {
-        // HSETNX answers false for a custom_id an earlier line already holds. The calls pipeline on
-        // the multiplexer; their answers are collected a window later.
-        var key = _staging.CustomIdsKey;
-        _ids.Add((_db.HashSetAsync(key, customId, index, When.NotExists), index + 1, customId));
-        if (!_idsExpirySet)
+        var idsKey = _staging.CustomIdsKey;
+        if (_hadTooLongLine)
         {
-            _db.KeyExpire(key, FileStaging.Ttl, CommandFlags.FireAndForget);
-            _idsExpirySet = true;
+            // Segments of a file with an over-long line do not end at line ends: report that ids repeat, not where.
+            _analysis.AddError(new LineError(LineErrorCodes.DuplicateCustomId,
+                "This file uses at least one custom_id more than once; custom_id values must be unique within a file.", "custom_id", null));
+            return;
         }
-    }
-
-    private async ValueTask RotateIdsAsync()
-    {
-        await CollectIdsAsync(_olderIds);
-        (_olderIds, _ids) = (_ids, _olderIds);
-    }
-
-    private async ValueTask CollectIdsAsync(List<(Task<bool> Added, long Line, string CustomId)> ids)
-    {
-        foreach (var (added, line, customId) in ids)
+        await _db.KeyDeleteAsync(idsKey);
+        var segs = (byte[]?)await _db.StringGetAsync(_staging.SegmentsKey) ?? [];
+        var scanner = new RequestLineScanner();
+        for (var k = 0; k < segs.Length / 4; k++)
         {
-            if (!await added) _analysis.AddError(LineError.DuplicateCustomId(line, customId));
+            long first = BinaryPrimitives.ReadUInt32LittleEndian(segs.AsSpan(k * 4));
+            var end = k + 1 < segs.Length / 4 ? BinaryPrimitives.ReadUInt32LittleEndian(segs.AsSpan(k * 4 + 4)) : Lines;
+            if (end <= first) continue;
+            var dataTask = _db.ListGetByIndexAsync(_staging.DataKey, k);
+            var lensTask = _db.StringGetRangeAsync(_staging.LineLengthsKey, first * 4, end * 4 - 1);
+            ReadOnlyMemory<byte> data = await dataTask;
+            ReadOnlyMemory<byte> lens = await lensTask;
+            var pairs = new List<RedisValue>();
+            var offset = 0;
+            for (var line = first; line < end; line++)
+            {
+                var length = (int)BinaryPrimitives.ReadUInt32LittleEndian(lens.Span[(int)((line - first) * 4)..]);
+                var info = scanner.Scan(data.Span.Slice(offset, length));
+                if (info.IsObject && info.HasCustomId) { pairs.Add(info.CustomId); pairs.Add(line); }
+                offset += length + 1;
+            }
+            if (pairs.Count == 0) continue;
+            var duplicates = (RedisResult[])(await _db.ScriptEvaluateAsync(ClaimIdsScript.ExecutableScript, [idsKey], [.. pairs]))!;
+            foreach (var position in duplicates)
+            {
+                var pair = 2 * ((int)position - 1);
+                _analysis.AddError(LineError.DuplicateCustomId((long)pairs[pair + 1] + 1, (string)pairs[pair]!));
+            }
         }
-        ids.Clear();
-    }
-
-    private static async ValueTask ObserveIdsAsync(List<(Task<bool> Added, long Line, string CustomId)> ids)
-    {
-        foreach (var (added, _, _) in ids)
-        {
-            try { await added; } catch (RedisException) { }
-        }
-        ids.Clear();
+        await _db.KeyExpireAsync(idsKey, FileStaging.Ttl);
     }
 
     private async ValueTask MakeRoomAsync()
@@ -280,7 +311,7 @@ public sealed class FileUpload : IAsyncDisposable
             var bigger = ArrayPool<byte>.Shared.Rent(limit);
             _cur.AsSpan(0, _filled).CopyTo(bigger);
             ArrayPool<byte>.Shared.Return(_cur);
-            _cur = bigger;
+            _cur = _ring[_slot] = bigger;
             _limit = limit;
         }
         else
@@ -292,21 +323,32 @@ public sealed class FileUpload : IAsyncDisposable
         }
     }
 
-    /// <summary>Sends <c>_cur[0..length)</c> as a segment and carries the rest over into the other buffer.</summary>
+    /// <summary>Sends <c>_cur[0..length)</c> as a segment and carries the rest over into the next buffer of the ring.</summary>
     private async ValueTask FlushAsync(int length)
     {
-        await _staging.AppendSegmentAsync(_cur.AsMemory(0, length), _lens.Written, _segmentFirstLine);
-        // AppendSegmentAsync waited for the previous write, so _spare and _spareLens are free now.
+        // The segment's custom_ids go into the :ids hash in one HSET (HSETNX semantics are restored below,
+        // for the rare file that repeats an id): per-line commands would cost more than the rest of the upload.
+        Task? ids = null;
+        if (_ids.Count > 0)
+        {
+            _idCount += _ids.Count;
+            ids = _db.HashSetAsync(_staging.CustomIdsKey, [.. _ids]);
+            _ids.Clear();
+        }
+        await _staging.AppendSegmentAsync(_cur.AsMemory(0, length), _lens.Written, _segmentFirstLine, ids);
+        // The write of the segment WritesInFlight appends ago has completed, so the next slot of the ring is free.
+        var next = (_slot + 1) % _ring.Length;
         var tail = _filled - length;
         var limit = Math.Max(FileLayout.SegmentBytes, tail + FileLayout.SegmentBytes / 4);
-        if (_spare.Length < limit)
+        if (_ring[next].Length < limit)
         {
-            ArrayPool<byte>.Shared.Return(_spare);
-            _spare = ArrayPool<byte>.Shared.Rent(limit);
+            ArrayPool<byte>.Shared.Return(_ring[next]);
+            _ring[next] = ArrayPool<byte>.Shared.Rent(limit);
         }
-        _cur.AsSpan(length, tail).CopyTo(_spare);
-        (_cur, _spare) = (_spare, _cur);
-        (_lens, _spareLens) = (_spareLens, _lens);
+        _cur.AsSpan(length, tail).CopyTo(_ring[next]);
+        _slot = next;
+        _cur = _ring[next];
+        _lens = _lensRing[next];
         _lens.Clear();
         _limit = limit;
         _filled = tail;
@@ -325,14 +367,13 @@ public sealed class FileUpload : IAsyncDisposable
         else if (_filled > _lineStart && !IsBlank(_cur.AsSpan(_lineStart, _filled - _lineStart)))
         {
             RecordBlankLines();
-            RecordLine(_cur.AsSpan(_lineStart, _filled - _lineStart));
+            RecordLine(_lineStart, _filled - _lineStart);
         }
         // What is still held back is blank lines at the end: bytes of the content, not lines.
         _blankLengths.Clear();
         if (_filled > 0) await FlushAsync(_filled);
         await _staging.CompleteAsync();
-        await CollectIdsAsync(_olderIds);
-        await CollectIdsAsync(_ids);
+        if (_idCount > 0 && await _db.HashLengthAsync(_staging.CustomIdsKey) != _idCount) await FindDuplicateCustomIdsAsync();
         _result = _analysis.Build();
     }
 

@@ -8,7 +8,12 @@ public struct RequestLineInfo
     public bool IsJson;
     public bool IsObject;
     public JsonTokenType CustomIdToken;
+    /// <summary>The custom_id string: always when its JSON text has escapes, otherwise unless the scan was asked not to read it.</summary>
     public string? CustomId;
+    /// <summary>Where the custom_id's bytes are in the line; they are its value unless <see cref="CustomIdEscaped"/>.</summary>
+    public int CustomIdOffset;
+    public int CustomIdLength;
+    public bool CustomIdEscaped;
     public JsonTokenType MethodToken;
     public bool MethodIsPost;
     public JsonTokenType UrlToken;
@@ -16,13 +21,17 @@ public struct RequestLineInfo
     public JsonTokenType BodyToken;
     public JsonTokenType ModelToken;
     public string? Model;
+
+    /// <summary>A non-empty string custom_id.</summary>
+    public readonly bool HasCustomId =>
+        CustomIdToken == JsonTokenType.String && (CustomId is { } value ? value.Length > 0 : CustomIdLength > 0);
 }
 
 /// <summary>
 /// Reads one JSONL line with <see cref="Utf8JsonReader"/> (no DOM, no copy of the line): checks it
 /// is one valid JSON value and picks out <c>custom_id</c>, <c>method</c>, <c>url</c>, <c>body</c>
 /// and <c>body.model</c>. Repeated url and model values are returned as the same string instance,
-/// so a file of 50,000 identical urls allocates one.
+/// so a file of 50,000 identical urls allocates one; custom_id is returned as a position in the line.
 /// </summary>
 public sealed class RequestLineScanner
 {
@@ -30,10 +39,13 @@ public sealed class RequestLineScanner
     private readonly ValueCache _urls = new();
     private readonly ValueCache _models = new();
 
-    public RequestLineInfo Scan(ReadOnlySpan<byte> line)
+    /// <param name="line">One line, without its '\n'.</param>
+    /// <param name="readCustomId">False to get the custom_id as a position only (no string) unless it is escaped.</param>
+    public RequestLineInfo Scan(ReadOnlySpan<byte> line, bool readCustomId = true)
     {
         var info = new RequestLineInfo();
-        if (line.StartsWith("\uFEFF"u8)) line = line[3..];   // a UTF-8 BOM before the first line
+        var bom = line.StartsWith("\uFEFF"u8) ? 3 : 0;   // a UTF-8 BOM before the first line
+        line = line[bom..];
         var reader = new Utf8JsonReader(line, Options);
         try
         {
@@ -50,7 +62,13 @@ public sealed class RequestLineScanner
                 {
                     reader.Read();
                     info.CustomIdToken = reader.TokenType;
-                    if (reader.TokenType == JsonTokenType.String) info.CustomId = reader.GetString();
+                    if (reader.TokenType == JsonTokenType.String)
+                    {
+                        info.CustomIdEscaped = reader.ValueIsEscaped;
+                        if (readCustomId || reader.ValueIsEscaped) info.CustomId = reader.GetString();
+                        info.CustomIdOffset = bom + (int)reader.TokenStartIndex + 1;   // after the opening quote
+                        info.CustomIdLength = reader.ValueSpan.Length;
+                    }
                 }
                 else if (reader.ValueTextEquals("method"u8) && info.MethodToken == JsonTokenType.None)
                 {

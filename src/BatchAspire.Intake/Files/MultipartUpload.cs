@@ -33,7 +33,8 @@ internal static class MultipartUpload
             || HeaderUtilities.RemoveQuotes(mediaType.Boundary).Value is not { Length: > 0 } boundary)
             return OpenAIErrors.BadRequest("Expected a multipart/form-data body with the fields 'file' and 'purpose'.");
 
-        var reader = new MultipartReader(boundary, http.Request.Body) { BodyLengthLimit = null };
+        // A larger buffer than the 4 KiB default: fewer, bigger reads of the file part.
+        var reader = new MultipartReader(boundary, http.Request.Body, 64 * 1024) { BodyLengthLimit = null };
         string? purpose = null, filename = null, anchor = null, seconds = null;
         FileUpload? upload = null;
         try

@@ -124,6 +124,17 @@ public sealed class FileStoreTests(RedisFixture redis)
     }
 
     [Fact]
+    public async Task EscapedCustomIdIsTheSameIdAsItsPlainSpelling()
+    {
+        var file = await UploadAsync(Jsonl.File(Jsonl.Request("ab"), """{"custom_id":"a\u0062","method":"POST","url":"/v1/chat/completions","body":{"model":"gpt-4o-mini"}}"""));
+
+        var error = Assert.Single((await _store.GetAnalysisAsync(file.Id, Ct))!.Errors);
+        Assert.Equal((LineErrorCodes.DuplicateCustomId, 2L), (error.Code, error.Line!.Value));
+        Assert.Contains("'ab'", error.Message);
+        Assert.Equal([0L], await _store.FindLinesAsync(file.Id, ["ab"], Ct));
+    }
+
+    [Fact]
     public async Task LineOverTheLimitIsReportedAndStoredWhole()
     {
         var huge = Jsonl.Request("big", content: new string('y', 3_000_000));
