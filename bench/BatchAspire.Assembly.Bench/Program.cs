@@ -13,7 +13,7 @@ using StackExchange.Redis;
 
 var shortMode = args.Contains("--short");
 var lines = ArgValue("--lines") ?? (shortMode ? 100_000 : 1_000_000);
-var runs = ArgValue("--runs") ?? (shortMode ? 1 : 3);
+var runs = ArgValue("--runs") ?? 3;
 const int FailureEvery = 100;   // 1% of requests end in the error file
 const int PageSize = 1000;
 const int Window = 6;
@@ -63,7 +63,8 @@ Console.WriteLine();
 var ratio = a.Seconds / l.Seconds;
 Console.WriteLine($"Goal: assembly within 2x of the sequential-read baseline. Ratio {ratio:N2} -> {(ratio <= 2 ? "met" : "NOT met")}.");
 Console.WriteLine($"Ratio to the HSCAN baseline: {a.Seconds / s.Seconds:N2}.");
-return ratio <= 2 ? 0 : 1;
+// The short mode is CI's guard against rot, on a shared machine: it reports the ratio but fails only on errors.
+return ratio <= 2 || shortMode ? 0 : 1;
 
 async Task<long> FillAsync()
 {

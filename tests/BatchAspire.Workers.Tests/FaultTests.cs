@@ -1,8 +1,11 @@
+using System.Diagnostics;
 using System.Text;
 using System.Text.Json;
 using BatchAspire.Contracts;
 using BatchAspire.Core.Chunks;
 using BatchAspire.Core.Jobs;
+using BatchAspire.Core.Telemetry;
+using BatchAspire.Submitter.Submitting;
 
 namespace BatchAspire.Workers.Tests;
 
@@ -97,12 +100,27 @@ public sealed class FaultTests : IAsyncLifetime
         });
         await using var pipeline = await PipelineHost.StartAsync(_sandbox);
         var job = await pipeline.CreateJobAsync(Jsonl.File(100), Ct);
+        var spans = new System.Collections.Concurrent.ConcurrentQueue<Activity>();
+        using var listener = new ActivityListener
+        {
+            ShouldListenTo = source => source.Name == SubmitterTelemetry.Name,
+            Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllDataAndRecorded,
+            ActivityStopped = activity =>
+            {
+                if (activity.GetTagItem(TelemetryTags.JobId) as string == job.JobId) spans.Enqueue(activity);
+            },
+        };
+        ActivitySource.AddActivityListener(listener);
 
         await pipeline.Bus.Publish(new JobAccepted { JobId = job.JobId }, Ct);
         var ended = await pipeline.WaitForEndAsync(job.JobId, TimeSpan.FromSeconds(60));
 
         Assert.Equal(JobStatus.Completed, ended.Status);
         Assert.Equal(100, ended.GetInt64(JobFields.RequestCompleted));
+        // The sweeper's resend starts in the job's trace, and the submit it causes stays in it.
+        var jobTrace = ActivityContext.Parse(ended[JobFields.TraceParent]!, null).TraceId;
+        Assert.Contains(spans, s => s.OperationName == "resend delayed chunk" && s.TraceId == jobTrace);
+        Assert.Contains(spans, s => s.OperationName == "submit chunk" && s.TraceId == jobTrace);
         Assert.Single(await _sandbox.BatchesOfJobAsync(job.JobId, Ct));
         using var stats = JsonDocument.Parse(await _sandbox.GetStatsAsync(Ct));
         Assert.Equal(3, stats.RootElement.GetProperty("api_faults").GetProperty("429").GetInt64());
