@@ -1,4 +1,5 @@
 using System.Text.Json;
+using System.Text.Json.Serialization;
 using BatchAspire.Intake.Auth;
 using BatchAspire.Intake.Batches;
 using Microsoft.AspNetCore.Authentication;
@@ -31,6 +32,8 @@ public static class IntakeExtensions
         services.ConfigureHttpJsonOptions(json =>
         {
             json.SerializerOptions.PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower;
+            // Numbers are numbers on the wire (the web default also reads them from strings, and OpenAPI would say so).
+            json.SerializerOptions.NumberHandling = JsonNumberHandling.Strict;
             json.SerializerOptions.TypeInfoResolverChain.Insert(0, IntakeJson.Default);
         });
 
