@@ -28,7 +28,6 @@ public static class RedisKeys
     public static readonly RedisKey PollFence = "ba:poll:fence";
 
     public static RedisKey JobResults(string jobId) => $"ba:{{{jobId}}}:results";
-    public static RedisKey JobTries(string jobId) => $"ba:{{{jobId}}}:tries";
 
     // Appended by the intake (file store). `segs` indexes the `data` list: the first line of every
     // segment as little-endian uint32, so a reader finds line n's segment without reading `lens` from 0.
