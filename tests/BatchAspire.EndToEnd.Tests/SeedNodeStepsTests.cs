@@ -1,5 +1,3 @@
-using System.Text;
-using System.Text.Json;
 using BatchAspire.Testing;
 
 namespace BatchAspire.EndToEnd.Tests;
@@ -11,17 +9,6 @@ namespace BatchAspire.EndToEnd.Tests;
 [Collection(nameof(AppHostCollection))]
 public sealed class SeedNodeStepsTests(AppHostFixture fixture)
 {
-    private static readonly string[] Reviews =
-    [
-        "I love this product! It's amazing!",
-        "Terrible experience, would not recommend.",
-        "It's okay, nothing special.",
-        "Best purchase I've ever made!",
-        "Waste of money.",
-    ];
-
-    private static readonly string[] Expected = ["positive", "negative", "neutral", "positive", "negative"];
-
     [Theory]
     [InlineData("openai")]
     [InlineData("openai-v7")]
@@ -32,27 +19,7 @@ public sealed class SeedNodeStepsTests(AppHostFixture fixture)
         var work = Directory.CreateTempSubdirectory("seed-node-intake-");
         try
         {
-            var lines = new StringBuilder();
-            for (var i = 0; i < Reviews.Length; i++)
-            {
-                lines.Append(JsonSerializer.Serialize(new
-                {
-                    custom_id = $"request-{i}",
-                    method = "POST",
-                    url = "/v1/chat/completions",
-                    body = new
-                    {
-                        model = "gpt-5-nano",
-                        messages = new object[]
-                        {
-                            new { role = "system", content = "Classify sentiment as: positive, negative, or neutral" },
-                            new { role = "user", content = Reviews[i] },
-                        },
-                        max_tokens = 10,
-                    },
-                })).Append('\n');
-            }
-            await File.WriteAllTextAsync(Path.Combine(work.FullName, "batch_requests.jsonl"), lines.ToString(), ct);
+            await File.WriteAllTextAsync(Path.Combine(work.FullName, "batch_requests.jsonl"), SeedReviews.Jsonl(), ct);
 
             var (exit, stdout, stderr) = await NodeSdk.RunAsync(Path.Combine(sdk, "seed-node.mjs"), [], work.FullName,
                 fixture.IntakeBaseUrl, package, ct, apiKey: "ba-dev-key");
@@ -62,9 +29,9 @@ public sealed class SeedNodeStepsTests(AppHostFixture fixture)
             Assert.Contains(output, l => l.StartsWith("File ID: file-", StringComparison.Ordinal));
             Assert.Contains(output, l => l.StartsWith("Batch ID: batch_", StringComparison.Ordinal));
             Assert.Contains("Batch completed!", output);
-            for (var i = 0; i < Reviews.Length; i++)
+            for (var i = 0; i < SeedReviews.Texts.Count; i++)
             {
-                Assert.Contains($"request-{i}: {Expected[i]}", output);
+                Assert.Contains($"request-{i}: {SeedReviews.ExpectedSentiments[i]}", output);
             }
         }
         finally

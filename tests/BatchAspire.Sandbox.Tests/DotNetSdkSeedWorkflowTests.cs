@@ -5,6 +5,7 @@ using System.Text;
 using System.Text.Json;
 using OpenAI.Batch;
 using OpenAI.Files;
+using BatchAspire.Testing;
 
 namespace BatchAspire.Sandbox.Tests;
 
@@ -12,15 +13,6 @@ namespace BatchAspire.Sandbox.Tests;
 public sealed class DotNetSdkSeedWorkflowTests(SandboxFixture sandbox) : IClassFixture<SandboxFixture>
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
-
-    private static readonly (string Text, string Sentiment)[] Reviews =
-    [
-        ("I love this product! It's amazing!", "positive"),
-        ("Terrible experience, would not recommend.", "negative"),
-        ("It's okay, nothing special.", "neutral"),
-        ("Best purchase I've ever made!", "positive"),
-        ("Waste of money.", "negative"),
-    ];
 
     private static string JsonOf(BinaryData data, string property) =>
         JsonDocument.Parse(data).RootElement.GetProperty(property).ToString();
@@ -33,22 +25,7 @@ public sealed class DotNetSdkSeedWorkflowTests(SandboxFixture sandbox) : IClassF
         var files = client.GetOpenAIFileClient();
         var batches = client.GetBatchClient();
 
-        var jsonl = string.Concat(Reviews.Select((r, i) => JsonSerializer.Serialize(new
-        {
-            custom_id = $"request-{i}",
-            method = "POST",
-            url = "/v1/chat/completions",
-            body = new
-            {
-                model = "gpt-5-nano",
-                messages = new object[]
-                {
-                    new { role = "system", content = "Classify sentiment as: positive, negative, or neutral" },
-                    new { role = "user", content = r.Text },
-                },
-                max_tokens = 10,
-            },
-        }) + "\n"));
+        var jsonl = SeedReviews.Jsonl();
         OpenAIFile input = await files.UploadFileAsync(new MemoryStream(Encoding.UTF8.GetBytes(jsonl)), "sentiment_batch.jsonl", FileUploadPurpose.Batch, Ct);
 
         var create = BinaryContent.Create(BinaryData.FromObjectAsJson(new { input_file_id = input.Id, endpoint = "/v1/chat/completions", completion_window = "24h" }));
@@ -73,7 +50,7 @@ public sealed class DotNetSdkSeedWorkflowTests(SandboxFixture sandbox) : IClassF
         var sentiments = output.ToString().Trim().Split('\n').Select(line => JsonDocument.Parse(line).RootElement).ToDictionary(
             r => r.GetProperty("custom_id").GetString()!,
             r => r.GetProperty("response").GetProperty("body").GetProperty("choices")[0].GetProperty("message").GetProperty("content").GetString());
-        for (var i = 0; i < Reviews.Length; i++) Assert.Equal(Reviews[i].Sentiment, sentiments[$"request-{i}"]);
+        for (var i = 0; i < SeedReviews.Texts.Count; i++) Assert.Equal(SeedReviews.ExpectedSentiments[i], sentiments[$"request-{i}"]);
 
         var slow = BinaryContent.Create(BinaryData.FromObjectAsJson(new
         {

@@ -9,17 +9,6 @@ namespace BatchAspire.Sandbox.Tests;
 /// </summary>
 public sealed class NodeSeedTests(SandboxFixture sandbox) : IClassFixture<SandboxFixture>
 {
-    private static readonly string[] Reviews =
-    [
-        "I love this product! It's amazing!",
-        "Terrible experience, would not recommend.",
-        "It's okay, nothing special.",
-        "Best purchase I've ever made!",
-        "Waste of money.",
-    ];
-
-    private static readonly string[] Expected = ["positive", "negative", "neutral", "positive", "negative"];
-
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
     [Theory]
@@ -32,24 +21,7 @@ public sealed class NodeSeedTests(SandboxFixture sandbox) : IClassFixture<Sandbo
         var work = Directory.CreateTempSubdirectory("seed-node-");
         try
         {
-            // The input file exactly as the guide's end-to-end example builds it.
-            var lines = Reviews.Select((text, i) => JsonSerializer.Serialize(new
-            {
-                custom_id = $"request-{i}",
-                method = "POST",
-                url = "/v1/chat/completions",
-                body = new
-                {
-                    model = "gpt-5-nano",
-                    messages = new object[]
-                    {
-                        new { role = "system", content = "Classify sentiment as: positive, negative, or neutral" },
-                        new { role = "user", content = text },
-                    },
-                    max_tokens = 10,
-                },
-            }) + "\n");
-            await File.WriteAllTextAsync(Path.Combine(work.FullName, "batch_requests.jsonl"), string.Concat(lines), Ct);
+            await File.WriteAllTextAsync(Path.Combine(work.FullName, "batch_requests.jsonl"), SeedReviews.Jsonl(), Ct);
 
             var (exit, stdout, stderr) = await NodeSdk.RunAsync(Path.Combine(sdk, "seed-node.mjs"), [], work.FullName, sandbox.Host.BaseUrl, package, Ct);
 
@@ -58,7 +30,7 @@ public sealed class NodeSeedTests(SandboxFixture sandbox) : IClassFixture<Sandbo
             Assert.Contains(output, l => l.StartsWith("File ID: file-", StringComparison.Ordinal));
             Assert.Contains(output, l => l.StartsWith("Batch ID: batch_", StringComparison.Ordinal));
             Assert.Contains("Batch completed!", output);
-            for (var i = 0; i < Reviews.Length; i++) Assert.Contains($"request-{i}: {Expected[i]}", output);
+            for (var i = 0; i < SeedReviews.Texts.Count; i++) Assert.Contains($"request-{i}: {SeedReviews.ExpectedSentiments[i]}", output);
             if (package != "openai") Assert.Contains($"'openai' resolves to '{package}'", stderr);
         }
         finally
