@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using System.Text.Json.Nodes;
+using BatchAspire.Testing;
 
 namespace BatchAspire.EndToEnd.Tests;
 
@@ -14,14 +15,7 @@ public sealed class SeedPythonExamplesTests(AppHostFixture fixture)
 {
     private const string DevelopmentKey = "ba-dev-key";
 
-    private static readonly string[] TextsToClassify =
-    [
-        "I love this product! It's amazing!",
-        "Terrible experience, would not recommend.",
-        "It's okay, nothing special.",
-        "Best purchase I've ever made!",
-        "Waste of money.",
-    ];
+    private static readonly IReadOnlyList<string> TextsToClassify = SeedReviews.Texts;
 
     [Fact]
     public async Task TextClassificationExamplePrintsOneSentimentPerText()
@@ -32,7 +26,7 @@ public sealed class SeedPythonExamplesTests(AppHostFixture fixture)
 
         // Step 2: create the batch file exactly as the script does (json.dumps(request) + "\n").
         var file = new StringBuilder();
-        for (var i = 0; i < TextsToClassify.Length; i++)
+        for (var i = 0; i < TextsToClassify.Count; i++)
         {
             var request = new JsonObject
             {
@@ -74,7 +68,7 @@ public sealed class SeedPythonExamplesTests(AppHostFixture fixture)
         var standardCost = totalTokens / 1_000_000.0 * 0.05;
         printed.AppendLine($"Cost with Batch API: ${standardCost * 0.5:F4}");
 
-        Assert.Equal(["positive", "negative", "neutral", "positive", "negative"], Enumerable.Range(0, 5).Select(i => sentiments[i]));
+        Assert.Equal(SeedReviews.ExpectedSentiments, Enumerable.Range(0, TextsToClassify.Count).Select(i => sentiments[i]));
         Assert.Contains("request-", Encoding.UTF8.GetString(resultContent));
         Assert.Contains("Cost with Batch API: $0.0000", printed.ToString());
         TestContext.Current.SendDiagnosticMessage(printed.ToString());
