@@ -35,6 +35,7 @@ internal sealed class FileStaging(IDatabase db, string fileId, int depth = 1)
     private readonly RedisKey _segs = RedisKeys.StagingFileSegments(fileId);
     private readonly RedisKey _ids = RedisKeys.StagingFileCustomIds(fileId);
     private readonly Queue<Task> _inFlight = new();
+    private Task _issuing = Task.CompletedTask;
 
     public string FileId { get; } = fileId;
 
@@ -48,8 +49,12 @@ internal sealed class FileStaging(IDatabase db, string fileId, int depth = 1)
 
     public long Segments { get; private set; }
 
-    /// <param name="companion">Another write that belongs to this segment (its custom_ids); it completes before the next append returns.</param>
-    public async ValueTask AppendSegmentAsync(ReadOnlyMemory<byte> data, ReadOnlyMemory<byte> lineLengths, long firstLine, Task? companion = null)
+    /// <summary>
+    /// Appends a segment (and its custom_ids to the <c>:ids</c> hash). The commands are serialised on a
+    /// pool thread, in order, so copying a 1 MiB segment into the connection runs beside the caller's
+    /// work on the next segment rather than after it.
+    /// </summary>
+    public async ValueTask AppendSegmentAsync(ReadOnlyMemory<byte> data, ReadOnlyMemory<byte> lineLengths, long firstLine, HashEntry[]? customIds = null)
     {
         while (_inFlight.Count >= depth) await _inFlight.Dequeue();
         var first = new byte[4];
@@ -57,13 +62,17 @@ internal sealed class FileStaging(IDatabase db, string fileId, int depth = 1)
         // The TTL is refreshed now and then, not per segment: it only has to outlive a stalled writer.
         var expire = Segments % 64 == 0;
         Segments++;
-        _inFlight.Enqueue(Task.WhenAll(
+        // Each issue starts after the previous one has issued its commands, so RPUSH order is segment order.
+        var issued = _issuing.ContinueWith(_ => Task.WhenAll(
             db.ListRightPushAsync(_data, data),
             lineLengths.IsEmpty ? Task.CompletedTask : db.StringAppendAsync(_lens, lineLengths),
             db.StringAppendAsync(_segs, first),
-            companion ?? Task.CompletedTask,
+            customIds is null ? Task.CompletedTask : db.HashSetAsync(_ids, customIds),
             expire ? Task.WhenAll(db.KeyExpireAsync(_data, Ttl), db.KeyExpireAsync(_lens, Ttl),
-                db.KeyExpireAsync(_segs, Ttl), db.KeyExpireAsync(_ids, Ttl)) : Task.CompletedTask));
+                db.KeyExpireAsync(_segs, Ttl), db.KeyExpireAsync(_ids, Ttl)) : Task.CompletedTask),
+            CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default);
+        _issuing = issued;
+        _inFlight.Enqueue(issued.Unwrap());
     }
 
     /// <summary>Waits for every segment write; after this every buffer handed over is free.</summary>

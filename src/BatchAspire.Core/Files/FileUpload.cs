@@ -328,11 +328,11 @@ public sealed class FileUpload : IAsyncDisposable
     {
         // The segment's custom_ids go into the :ids hash in one HSET (HSETNX semantics are restored below,
         // for the rare file that repeats an id): per-line commands would cost more than the rest of the upload.
-        Task? ids = null;
+        HashEntry[]? ids = null;
         if (_ids.Count > 0)
         {
             _idCount += _ids.Count;
-            ids = _db.HashSetAsync(_staging.CustomIdsKey, [.. _ids]);
+            ids = [.. _ids];
             _ids.Clear();
         }
         await _staging.AppendSegmentAsync(_cur.AsMemory(0, length), _lens.Written, _segmentFirstLine, ids);
