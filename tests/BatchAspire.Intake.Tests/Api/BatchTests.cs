@@ -51,6 +51,7 @@ public sealed class BatchTests(SharedIntake intake)
         Assert.True(JobAcceptedProbe.JobExisted[jobId]);
         var job = (await new RedisJobStore(intake.Redis.Multiplexer, TimeProvider.System).GetAsync(jobId, Ct))!;
         Assert.Equal(("2", "validating", "gpt-4o-mini"), (job[JobFields.RequestTotal], job.Status, job[JobFields.Model]));
+        Assert.Matches("^00-[0-9a-f]{32}-[0-9a-f]{16}-0[0-9a-f]$", job[JobFields.TraceParent]);   // the pipeline continues this trace
         Assert.NotNull(await intake.Redis.Multiplexer.GetDatabase().SortedSetScoreAsync(RedisKeys.ValidatingJobs, jobId));
     }
 
