@@ -20,6 +20,24 @@ public sealed class JobTests(AppHostFixture fixture)
 
         Assert.Equal("completed", batch.GetProperty("status").GetString());
         Assert.Equal(3, batch.GetProperty("request_counts").GetProperty("completed").GetInt32());
+        Assert.True(batch.GetProperty("usage").GetProperty("input_tokens").GetInt64() > 0);
+    }
+
+    [Fact]
+    public async Task CompletedJobShowsItsCostAndTheSavingAgainstStandardPrices()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var sdk = new IntakeSdk(fixture.IntakeBaseUrl, DevelopmentKey);
+        var fileId = await sdk.UploadAsync(Requests(10, "priced"), "priced.jsonl", ct);
+
+        var batch = await sdk.WaitForEndAsync(await sdk.CreateBatchAsync(fileId, ct), TimeSpan.FromMinutes(3), ct);
+
+        var cost = batch.GetProperty("cost");
+        var batchUsd = cost.GetProperty("batch_usd").GetDouble();
+        var standardUsd = cost.GetProperty("standard_usd").GetDouble();
+        Assert.True(batchUsd > 0);
+        Assert.Equal(standardUsd / 2, batchUsd, precision: 12);
+        Assert.Equal(standardUsd - batchUsd, cost.GetProperty("savings_usd").GetDouble(), precision: 12);
     }
 
     [Fact]

@@ -91,7 +91,8 @@ public sealed class BatchObject
             {
                 BatchUsd = batchUsd ?? 0,
                 StandardUsd = standardUsd ?? 0,
-                SavingsUsd = Math.Round((standardUsd ?? 0) - (batchUsd ?? 0), 6),
+                // Not rounded: a small job saves fractions of a micro-dollar, and rounding would erase them.
+                SavingsUsd = (standardUsd ?? 0) - (batchUsd ?? 0),
             },
         };
     }
