@@ -18,8 +18,8 @@ public sealed class FileTooLargeException(long limit) : Exception($"The file is 
 
 /// <summary>
 /// Streams an uploaded file into Redis as it arrives and analyses every line as it passes
-/// (see <see cref="FileAnalysisBuilder"/>). Memory stays at two segment buffers (plus one line, up to
-/// the line limit) whatever the file's size. The bytes are stored exactly as received; lines are the
+/// (see <see cref="FileAnalysisBuilder"/>). Memory stays at a ring of five segment buffers (one can grow to
+/// hold a line up to the line limit) whatever the file's size. The bytes are stored exactly as received; lines are the
 /// pieces between '\n' (a '\r' before it stays part of the line), blank lines at the very end are kept
 /// in the content but are not lines, and blank lines elsewhere are reported as invalid JSON lines.
 /// Nothing is visible until <see cref="CommitAsync"/>; disposing without it deletes everything written.
@@ -35,10 +35,11 @@ public sealed class FileUpload : IAsyncDisposable
         return duplicates
         """);
 
-    private const int MaxCarriedBlankLines = 4096;
-
     /// <summary>Segment writes in flight at once: enough to keep reading while Redis (or a busy machine) answers late.</summary>
     private const int WritesInFlight = 4;
+
+    // Blank lines are held back (they are not lines if the file ends there), but only this many.
+    private const int MaxCarriedBlankLines = 4096;
     private const int MaxCarriedBlankBytes = 64 * 1024;
 
     private readonly IDatabase _db;
