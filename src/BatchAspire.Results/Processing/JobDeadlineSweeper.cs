@@ -33,9 +33,18 @@ internal sealed class JobDeadlineSweeper(
             try
             {
                 await SweepOnceAsync(stoppingToken);
+            }
+            catch (Exception exception) when (exception is not OperationCanceledException || !stoppingToken.IsCancellationRequested)
+            {
+                // Redis unreachable (a restart, a failover): an exception leaving ExecuteAsync would stop the whole
+                // results host, and with it every ChunkFinished consumer. Sweep again next round instead.
+                logger.SweepRoundFailed(exception);
+            }
+            try
+            {
                 await Task.Delay(options.Value.SweepInterval, time, stoppingToken);
             }
-            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            catch (OperationCanceledException)
             {
                 return;
             }
