@@ -43,9 +43,11 @@ internal static class ServiceBuilderExtensions
 
         if (provider.Sandbox is { } sandbox)
         {
+            // A Sandbox started with Sandbox:ApiKey accepts only that key; without one it accepts any.
+            var sandboxKey = builder.Configuration["Sandbox:ApiKey"];
             worker.WithReference(sandbox).WaitFor(sandbox)
                   .WithEnvironment("Provider__BaseUrl", ReferenceExpression.Create($"{sandbox.GetEndpoint("http")}/v1"))
-                  .WithEnvironment("Provider__ApiKey", "sandbox");
+                  .WithEnvironment("Provider__ApiKey", string.IsNullOrEmpty(sandboxKey) ? "sandbox" : sandboxKey);
         }
         else
         {
