@@ -1,0 +1,100 @@
+using System.Text;
+using System.Text.Json;
+
+namespace BatchAspire.Reliability.Tests.Harness;
+
+/// <summary>What the invariant found for one job.</summary>
+public sealed record InvariantReport(
+    string BatchId, string Status, int Requests, int Output, int Errors, int Lost, int Doubled, int Extra,
+    int ProviderBatches, int DuplicateCreates, int MaxAttempt)
+{
+    public override string ToString() =>
+        $"{BatchId} {Status}: {Requests} requests, {Output} output + {Errors} error lines, lost {Lost}, doubled {Doubled}, extra {Extra}, " +
+        $"{ProviderBatches} provider batches (max attempt {MaxAttempt}), duplicate creates {DuplicateCreates}";
+}
+
+/// <summary>
+/// The promise, checked on a finished job: every custom_id of the input exactly once across the output and error
+/// files, nothing else in them, request_counts equal to the files, well-formed files (JSON object lines, '\n'
+/// endings, no blank lines; successes only in the output file), and at the Sandbox at most one provider batch per
+/// chunk attempt (metadata batchaspire_job / batchaspire_chunk / batchaspire_attempt).
+/// </summary>
+public static class JobInvariant
+{
+    public static async Task<InvariantReport> CheckAsync(ReliabilityFixture fixture, SubmittedJob job, JsonElement batch, string scenario,
+        CancellationToken ct, params string[] allowedStatuses)
+    {
+        var status = batch.GetProperty("status").GetString()!;
+        string[] statuses = allowedStatuses.Length == 0 ? ["completed"] : allowedStatuses;
+        Assert.True(statuses.Contains(status), $"{job.BatchId} ended {status}, expected {string.Join(" or ", statuses)}: {batch}");
+
+        var output = Lines(await Jobs.DownloadAsync(fixture, job.Tenant, batch.GetProperty("output_file_id"), ct), "output");
+        var errors = Lines(await Jobs.DownloadAsync(fixture, job.Tenant, batch.GetProperty("error_file_id"), ct), "error");
+
+        foreach (var line in output)
+        {
+            Assert.True(line.GetProperty("response").GetProperty("status_code").GetInt32() is >= 200 and < 300, $"non-success in the output file: {line}");
+            Assert.Equal(JsonValueKind.Null, line.GetProperty("error").ValueKind);
+        }
+        foreach (var line in errors)
+        {
+            var response = line.GetProperty("response");
+            var failed = response.ValueKind == JsonValueKind.Null
+                ? line.GetProperty("error").ValueKind == JsonValueKind.Object
+                : response.GetProperty("status_code").GetInt32() is < 200 or >= 300;
+            Assert.True(failed, $"a success in the error file: {line}");
+        }
+
+        var expected = job.CustomIds.ToHashSet(StringComparer.Ordinal);
+        var seen = new Dictionary<string, int>(StringComparer.Ordinal);
+        foreach (var line in output.Concat(errors))
+        {
+            var id = line.GetProperty("custom_id").GetString()!;
+            seen[id] = seen.GetValueOrDefault(id) + 1;
+        }
+        var lost = expected.Count(id => !seen.ContainsKey(id));
+        var doubled = seen.Values.Count(n => n > 1);
+        var extra = seen.Keys.Count(id => !expected.Contains(id));
+
+        var counts = batch.GetProperty("request_counts");
+        var (providerBatches, duplicates, maxAttempt) = await ProviderBatchesAsync(fixture, job.BatchId, ct);
+        var report = new InvariantReport(job.BatchId, status, job.CustomIds.Count, output.Count, errors.Count, lost, doubled, extra,
+            providerBatches, duplicates, maxAttempt);
+        fixture.Ledger.Run(scenario, report);
+
+        Assert.True(lost == 0 && doubled == 0 && extra == 0, $"custom_ids not answered exactly once: {report}; e.g. lost {string.Join(",", expected.Where(id => !seen.ContainsKey(id)).Take(5))}, doubled {string.Join(",", seen.Where(p => p.Value > 1).Take(5).Select(p => p.Key))}");
+        Assert.Equal(job.CustomIds.Count, counts.GetProperty("total").GetInt32());
+        Assert.Equal(output.Count, counts.GetProperty("completed").GetInt32());
+        Assert.Equal(errors.Count, counts.GetProperty("failed").GetInt32());
+        Assert.True(duplicates == 0, $"a chunk attempt got more than one provider batch: {report}");
+        return report;
+    }
+
+    /// <summary>The job's provider batches at the Sandbox, and how many chunk attempts got more than one.</summary>
+    public static async Task<(int Batches, int DuplicateCreates, int MaxAttempt)> ProviderBatchesAsync(ReliabilityFixture fixture, string jobId, CancellationToken ct)
+    {
+        var batches = await fixture.Sandbox.BatchesOfJobAsync(jobId, ct);
+        var byAttempt = batches.GroupBy(b => (SandboxAdmin.Metadata(b, "batchaspire_chunk"), SandboxAdmin.Metadata(b, "batchaspire_attempt")));
+        var maxAttempt = batches.Select(b => int.TryParse(SandboxAdmin.Metadata(b, "batchaspire_attempt"), out var a) ? a : 0).DefaultIfEmpty(0).Max();
+        return (batches.Count, byAttempt.Count(g => g.Count() > 1), maxAttempt);
+    }
+
+    /// <summary>The lines of a result file, checked for shape: '\n' at the end, no blank line, a JSON object per line.</summary>
+    private static List<JsonElement> Lines(byte[]? content, string which)
+    {
+        if (content is null) return [];
+        Assert.True(content.Length > 0, $"the {which} file exists but is empty");
+        Assert.Equal((byte)'\n', content[^1]);
+        var text = Encoding.UTF8.GetString(content);
+        var lines = text[..^1].Split('\n');
+        var parsed = new List<JsonElement>(lines.Length);
+        for (var i = 0; i < lines.Length; i++)
+        {
+            Assert.False(string.IsNullOrWhiteSpace(lines[i]), $"blank line {i + 1} in the {which} file");
+            var element = JsonDocument.Parse(lines[i]).RootElement.Clone();
+            Assert.Equal(JsonValueKind.Object, element.ValueKind);
+            parsed.Add(element);
+        }
+        return parsed;
+    }
+}

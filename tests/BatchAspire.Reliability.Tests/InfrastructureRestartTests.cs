@@ -1,0 +1,82 @@
+using BatchAspire.Contracts;
+using BatchAspire.Reliability.Tests.Harness;
+
+namespace BatchAspire.Reliability.Tests;
+
+/// <summary>
+/// The broker and the store go away in the middle of jobs and come back: RabbitMQ stopped and started (its queues
+/// are durable), Redis SIGKILLed and started again on its append-only file. Jobs running at the time, and a job
+/// created while the broker was down, must still end with every request answered exactly once.
+/// </summary>
+[Collection(nameof(ReliabilityCollection))]
+public sealed class InfrastructureRestartTests(ReliabilityFixture fixture) : IAsyncLifetime
+{
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    public ValueTask InitializeAsync() => new(fixture.RestoreAsync(Ct));
+
+    public ValueTask DisposeAsync() => new(fixture.RestoreAsync(CancellationToken.None));
+
+    [Fact]
+    public async Task RabbitMQStoppedAndRestartedMidJobLosesNoRequestAndAJobCreatedMeanwhileRunsToo()
+    {
+        await fixture.Sandbox.SetFaultsAsync(new { line_latency_ms = 3 }, Ct);
+        var running = await Jobs.SubmitAsync(fixture, "alpha", 1600, "rabbit-running", Ct);
+        Assert.True(await Jobs.WaitUntilAsync(async () => (await fixture.Sandbox.BatchesOfJobAsync(running.BatchId, Ct)).Count >= 2,
+            TimeSpan.FromSeconds(90), TimeSpan.FromMilliseconds(100), Ct), "the job never reached the provider");
+
+        var broker = fixture.Control.InstancesOf(ResourceNames.Messaging).Single();
+        await fixture.Control.StopAsync(broker, Ct);
+        // The intake stores this job and cannot announce it: its re-publisher must, once the broker is back.
+        var createdWhileDown = await Jobs.SubmitAsync(fixture, "alpha", 400, "rabbit-down", Ct);
+        await Task.Delay(TimeSpan.FromSeconds(3), Ct);
+        await fixture.Control.StartAsync(broker, Ct);
+        fixture.Ledger.Note("RabbitMQ stopped and restarted", restarts: 1);
+
+        foreach (var job in new[] { running, createdWhileDown })
+        {
+            var end = await Jobs.WaitForEndAsync(fixture, job, TimeSpan.FromMinutes(4), Ct);
+            await JobInvariant.CheckAsync(fixture, job, end, "RabbitMQ stopped and restarted", Ct);
+        }
+    }
+
+    [Fact]
+    public async Task RedisKilledAndRestartedFromItsAppendOnlyFileMidJobLosesNoRequest()
+    {
+        await fixture.Sandbox.SetFaultsAsync(new { line_latency_ms = 3 }, Ct);
+        var job = await Jobs.SubmitAsync(fixture, "alpha", 1600, "redis-kill", Ct);
+        Assert.True(await Jobs.WaitUntilAsync(async () => (await fixture.Sandbox.BatchesOfJobAsync(job.BatchId, Ct)).Count >= 2,
+            TimeSpan.FromSeconds(90), TimeSpan.FromMilliseconds(100), Ct), "the job never reached the provider");
+        var keysBefore = await fixture.Redis.GetServers()[0].DatabaseSizeAsync();
+
+        var killed = await fixture.Control.KillAsync(ResourceNames.Cache, 0, Ct);
+        await Task.Delay(TimeSpan.FromSeconds(2), Ct);
+        await fixture.Control.StartAsync(killed, Ct);
+        fixture.Ledger.Note("Redis killed and restarted (AOF)", kills: 1, restarts: 1);
+        Assert.True(await fixture.Redis.GetServers()[0].DatabaseSizeAsync() >= keysBefore, "Redis came back with fewer keys than it had");
+
+        var end = await Jobs.WaitForEndAsync(fixture, job, TimeSpan.FromMinutes(4), Ct);
+        await JobInvariant.CheckAsync(fixture, job, end, "Redis killed and restarted (AOF)", Ct);
+    }
+
+    [Fact]
+    public async Task RedisDownLongerThanEveryClientTimeoutLeavesEveryServiceRunningAndLosesNoRequest()
+    {
+        await fixture.Sandbox.SetFaultsAsync(new { line_latency_ms = 3 }, Ct);
+        var job = await Jobs.SubmitAsync(fixture, "alpha", 1600, "redis-outage", Ct);
+        Assert.True(await Jobs.WaitUntilAsync(async () => (await fixture.Sandbox.BatchesOfJobAsync(job.BatchId, Ct)).Count >= 2,
+            TimeSpan.FromSeconds(90), TimeSpan.FromMilliseconds(100), Ct), "the job never reached the provider");
+
+        var killed = await fixture.Control.KillAsync(ResourceNames.Cache, 0, Ct);
+        // Longer than the Redis client's 5 s timeouts and the services' sweep intervals: every loop meets the outage.
+        await Task.Delay(TimeSpan.FromSeconds(20), Ct);
+        var down = ReliabilityFixture.Services.SelectMany(fixture.Control.InstancesOf)
+            .Where(id => fixture.Control.StateOf(id)?.Snapshot.State?.Text != KnownResourceStates.Running).ToList();
+        await fixture.Control.StartAsync(killed, Ct);
+        fixture.Ledger.Note("Redis down 20 s", kills: 1, restarts: 1);
+        Assert.True(down.Count == 0, $"services that stopped during the Redis outage: {string.Join(", ", down)}");
+
+        var end = await Jobs.WaitForEndAsync(fixture, job, TimeSpan.FromMinutes(4), Ct);
+        await JobInvariant.CheckAsync(fixture, job, end, "Redis down 20 s", Ct);
+    }
+}

@@ -1,0 +1,166 @@
+using System.Security.Cryptography;
+using System.Text;
+using BatchAspire.Contracts;
+using BatchAspire.EndToEnd.Tests;
+using BatchAspire.Reliability.Tests.Harness;
+using BatchAspire.Testing;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using StackExchange.Redis;
+
+namespace BatchAspire.Reliability.Tests;
+
+/// <summary>
+/// One running AppHost for the whole reliability collection (idiom 18): local redis-server and rabbitmq-server,
+/// the Sandbox behind a non-default API key, tenants whose keys exist only in this process (the intake sees
+/// their SHA-256), leases and timeouts short enough that a crash is recovered from in seconds, and every
+/// service's OTLP export and console log captured so a test can search them. Scenarios kill and restart
+/// services of this one system; each leaves it healthy and fault-free for the next.
+/// </summary>
+public sealed class ReliabilityFixture : IAsyncLifetime
+{
+    public static readonly string[] Services =
+        [ResourceNames.Sandbox, ResourceNames.Intake, ResourceNames.Submitter, ResourceNames.Poller, ResourceNames.Results];
+
+    public static readonly string[] AllResources = [ResourceNames.Cache, ResourceNames.Messaging, .. Services];
+
+    /// <summary>Tenants configured in the intake, each with a key made up for this run.</summary>
+    public static readonly string[] TenantNames = ["alpha", "bravo", "charlie", "corpus", "chaos", "leak"];
+
+    private readonly Dictionary<string, string> _keys = TenantNames.ToDictionary(t => t, _ => "ba-rel-" + RandomToken());
+
+    public DistributedApplication App { get; private set; } = null!;
+
+    public string DataDirectory { get; } = Directory.CreateTempSubdirectory("batchaspire-reliability-").FullName;
+
+    /// <summary>The Sandbox's API key for this run (the workers' provider key): not the Sandbox default, so a leak would show.</summary>
+    public string ProviderKey { get; } = "sk-rel-" + RandomToken();
+
+    public OtlpReceiver Telemetry { get; private set; } = null!;
+
+    public ServiceControl Control { get; private set; } = null!;
+
+    public ConnectionMultiplexer Redis { get; private set; } = null!;
+
+    public string CacheConnectionString { get; private set; } = "";
+
+    public SandboxAdmin Sandbox { get; private set; } = null!;
+
+    /// <summary>Every run, kill and restart the scenarios make, for docs/reliability.md.</summary>
+    public FaultLedger Ledger { get; } = new();
+
+    public string KeyOf(string tenant) => _keys[tenant];
+
+    public IReadOnlyDictionary<string, string> TenantKeys => _keys;
+
+    public Uri IntakeBaseUrl => new(App.GetEndpoint(ResourceNames.Intake, "http"), "v1");
+
+    internal IntakeSdk Sdk(string tenant) => new(IntakeBaseUrl, KeyOf(tenant));
+
+    public HttpClient CreateIntakeClient() => App.CreateHttpClient(ResourceNames.Intake, "http");
+
+    public async ValueTask InitializeAsync()
+    {
+        Telemetry = await OtlpReceiver.StartAsync();
+        var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.BatchAspire_AppHost>([.. Arguments()]);
+        // The AppHost's own health probes fail loudly while a scenario has a service down: that is expected.
+        builder.Services.AddLogging(logging => logging.SetMinimumLevel(LogLevel.Warning)
+            .AddFilter("Microsoft.Extensions.Diagnostics.HealthChecks", LogLevel.None));
+        foreach (var project in builder.Resources.OfType<ProjectResource>().ToList())
+        {
+            var resource = builder.CreateResourceBuilder(project)
+                .WithEnvironment("OTEL_EXPORTER_OTLP_ENDPOINT", Telemetry.Endpoint)
+                .WithEnvironment("OTEL_EXPORTER_OTLP_PROTOCOL", "http/protobuf")
+                .WithEnvironment("OTEL_BSP_SCHEDULE_DELAY", "500")
+                .WithEnvironment("OTEL_BLRP_SCHEDULE_DELAY", "500");
+            if (project.Name is ResourceNames.Submitter or ResourceNames.Poller or ResourceNames.Results)
+            {
+                // A provider that stops answering is noticed in seconds, not minutes.
+                resource.WithEnvironment("Provider__AttemptTimeout", "00:00:08")
+                    .WithEnvironment("Provider__TotalTimeout", "00:00:30")
+                    .WithEnvironment("Provider__RetryDelay", "00:00:00.200");
+            }
+        }
+
+        App = await builder.BuildAsync();
+        Control = new ServiceControl(App, DataDirectory, Ledger);
+        Control.StartWatching();
+        await App.StartAsync().WaitAsync(TimeSpan.FromMinutes(4));
+        await Control.WaitAllHealthyAsync(AllResources, TimeSpan.FromMinutes(4), CancellationToken.None);
+
+        CacheConnectionString = await App.GetConnectionStringAsync(ResourceNames.Cache) ?? throw new InvalidOperationException("no cache connection string");
+        Control.CacheConnectionString = CacheConnectionString;
+        Redis = await ConnectionMultiplexer.ConnectAsync(CacheConnectionString + ",abortConnect=false,connectTimeout=2000,syncTimeout=5000,asyncTimeout=5000");
+        Sandbox = new SandboxAdmin(App.CreateHttpClient(ResourceNames.Sandbox, "http"), ProviderKey);
+    }
+
+    /// <summary>Puts the system back the way a scenario found it: every resource running and healthy, no fault knob on.</summary>
+    public async Task RestoreAsync(CancellationToken ct)
+    {
+        await Control.EnsureRunningAsync(AllResources, ct);
+        await Sandbox.ClearFaultsAsync(ct);
+    }
+
+    private IEnumerable<string> Arguments()
+    {
+        yield return "Infra:Mode=process";
+        yield return $"Infra:DataDirectory={DataDirectory}";
+        yield return $"Sandbox:ApiKey={ProviderKey}";
+        var i = 0;
+        foreach (var (tenant, key) in _keys)
+        {
+            yield return $"Intake:ApiKeys:{i}:Tenant={tenant}";
+            yield return $"Intake:ApiKeys:{i}:Sha256={Sha256(key)}";
+            i++;
+        }
+        // A job whose JobAccepted was lost (broker down) is sent again within seconds.
+        yield return "Intake:RepublishAfter=00:00:06";
+        yield return "Intake:RepublishInterval=00:00:02";
+        // A dead submitter's chunk is taken over after its lease; refusals wait a second, not half a minute.
+        // Jobs of a few thousand requests become several chunks (several provider batches, several leases).
+        yield return "Submitter:MaxLinesPerChunk=400";
+        yield return "Submitter:SubmitLease=00:00:09";
+        yield return "Submitter:RefusalDelay=00:00:01";
+        yield return "Submitter:MaxRefusalDelay=00:00:04";
+        yield return "Submitter:SweepInterval=00:00:00.500";
+        yield return "Submitter:SweepLease=00:00:10";
+        yield return "Submitter:FirstPollDelay=00:00:00.300";
+        // A dead poller's leases lapse in seconds; polls are frequent so jobs end promptly.
+        yield return "Poller:Lease=00:00:04";
+        yield return "Poller:InitialInterval=00:00:00.300";
+        yield return "Poller:ValidatingInterval=00:00:00.300";
+        yield return "Poller:MaxInterval=00:00:02";
+        yield return "Poller:ErrorInterval=00:00:00.500";
+        // Enough attempts that injected transient failures are retried to an answer.
+        yield return "Results:MaxAttempts=8";
+        yield return "Results:CapacityRetryDelay=00:00:01";
+    }
+
+    public static string Sha256(string key) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(key)));
+
+    private static string RandomToken() => Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(20));
+
+    public async ValueTask DisposeAsync()
+    {
+        Ledger.WriteReport();
+        if (Redis is not null) await Redis.DisposeAsync();
+        if (Control is not null) await Control.DisposeAsync();
+        if (App is not null)
+        {
+            try
+            {
+                await App.StopAsync().WaitAsync(TimeSpan.FromMinutes(1));
+            }
+            catch (TimeoutException)
+            {
+                // Disposing below still ends every process.
+            }
+            await App.DisposeAsync();
+        }
+        if (Telemetry is not null) await Telemetry.DisposeAsync();
+        try { Directory.Delete(DataDirectory, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+    }
+}
+
+[CollectionDefinition(nameof(ReliabilityCollection))]
+public sealed class ReliabilityCollection : ICollectionFixture<ReliabilityFixture>;
