@@ -37,10 +37,18 @@ public static class BatchBusExtensions
 public static class BusPolicies
 {
     /// <summary>
-    /// Short exponential retries for transient faults (a Redis blip, a broker hiccup); long waits
-    /// belong in Redis schedules, not in the broker (no delayed-exchange plugin here). After the last
-    /// retry the message goes to the endpoint's <c>_error</c> queue and a <c>Fault&lt;T&gt;</c> is published.
+    /// Two retry layers. Inside, an outage of something the message needs (Redis unreachable or loading, the
+    /// provider answering 5xx/429 or not at all) is retried for as long as it lasts, backing off to one try every
+    /// <see cref="MaxOutageRetryInterval"/>: the message stays unacknowledged in RabbitMQ meanwhile, so a crash still
+    /// hands it to another consumer, and nothing is given up because an outage outlasted a retry budget. Outside,
+    /// any other fault gets short exponential retries; after the last one the message goes to the endpoint's
+    /// <c>_error</c> queue and a <c>Fault&lt;T&gt;</c> is published, for an operator to see.
     /// </summary>
+    /// <remarks>
+    /// Without the inner layer a provider that failed downloads for about a minute, or Redis down for longer than
+    /// the client's timeouts times the retries, sent <c>ChunkFinished</c> to the error queue: nothing sends it again
+    /// (the poller has already unscheduled the chunk), so the job stayed <c>in_progress</c> for ever.
+    /// </remarks>
     public static void Apply<TEndpoint>(IBusFactoryConfigurator<TEndpoint> bus, IBusRegistrationContext context)
         where TEndpoint : IReceiveEndpointConfigurator
     {
@@ -49,6 +57,39 @@ public static class BusPolicies
             retry.Ignore<ArgumentException>();
             retry.Exponential(5, TimeSpan.FromMilliseconds(200), TimeSpan.FromSeconds(10), TimeSpan.FromMilliseconds(500));
         });
+        bus.UseMessageRetry(retry =>
+        {
+            retry.Handle<Exception>(TransientFaults.IsOutage);
+            retry.Exponential(int.MaxValue, TimeSpan.FromMilliseconds(200), MaxOutageRetryInterval, TimeSpan.FromMilliseconds(500));
+        });
         bus.UseInMemoryOutbox(context);
+    }
+
+    /// <summary>The longest wait between two tries of a message held up by an outage.</summary>
+    public static readonly TimeSpan MaxOutageRetryInterval = TimeSpan.FromSeconds(15);
+}
+
+/// <summary>Which exceptions mean "something this message needs is down for now", as opposed to a fault of the message or the code.</summary>
+public static class TransientFaults
+{
+    private static readonly string[] RedisTransientErrors = ["LOADING", "BUSY", "TRYAGAIN", "MASTERDOWN", "READONLY", "CLUSTERDOWN"];
+
+    public static bool IsOutage(Exception exception)
+    {
+        for (var e = exception; e is not null; e = e.InnerException)
+        {
+            switch (e)
+            {
+                case StackExchange.Redis.RedisConnectionException or StackExchange.Redis.RedisTimeoutException:
+                case StackExchange.Redis.RedisServerException server when RedisTransientErrors.Any(p => server.Message.StartsWith(p, StringComparison.Ordinal)):
+                case BatchAspire.Core.Providers.ProviderCallException { IsTransient: true }:
+                case HttpRequestException or TimeoutException or IOException:
+                case Polly.Timeout.TimeoutRejectedException:
+                    return true;
+                case AggregateException aggregate when aggregate.InnerExceptions.Any(IsOutage):
+                    return true;
+            }
+        }
+        return false;
     }
 }
