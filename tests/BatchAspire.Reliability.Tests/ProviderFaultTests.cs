@@ -67,4 +67,25 @@ public sealed class ProviderFaultTests(ReliabilityFixture fixture) : IAsyncLifet
         Assert.True(report.MaxAttempt >= 2, $"expired requests were not retried: {report}");
         Assert.Equal(800, report.Output);
     }
+
+    [Fact]
+    public async Task ProviderDownloadsFailingLongerThanTheConsumersRetriesStillEndTheJob()
+    {
+        // Result files cannot be downloaded for 45 s: longer than the HTTP retries and the consumer's retries together.
+        await fixture.Sandbox.SetFaultsAsync(new
+        {
+            api_fail_500_rate = 1.0, api_fail_method = "GET", api_fail_path_prefix = "/v1/files/", line_latency_ms = 1,
+        }, Ct);
+        var job = await Jobs.SubmitAsync(fixture, "alpha", 800, "download-outage", Ct);
+        Assert.True(await Jobs.WaitUntilAsync(async () =>
+            (await fixture.Sandbox.BatchesOfJobAsync(job.BatchId, Ct)) is { Count: 2 } batches && batches.All(b => b.GetProperty("status").GetString() == "completed"),
+            TimeSpan.FromMinutes(2), TimeSpan.FromMilliseconds(250), Ct), "the provider batches never completed");
+        await Task.Delay(TimeSpan.FromSeconds(45), Ct);
+        var faults = (await fixture.Sandbox.StatsAsync(Ct)).GetProperty("api_faults").GetProperty("500").GetInt64();
+        await fixture.Sandbox.ClearFaultsAsync(Ct);
+
+        var end = await Jobs.WaitForEndAsync(fixture, job, TimeSpan.FromMinutes(3), Ct);
+        await JobInvariant.CheckAsync(fixture, job, end, "provider downloads failing 45 s", Ct);
+        Assert.True(faults > 0, "no download failed");
+    }
 }
