@@ -1,6 +1,6 @@
 namespace BatchAspire.Load;
 
-internal sealed record LoadOptions(int Requests, int LinesPerFile, bool Short, TimeSpan Bound)
+internal sealed record LoadOptions(int Requests, int LinesPerFile, bool Short, TimeSpan Bound, bool SkipBaseline = false)
 {
     public static LoadOptions Parse(string[] args)
     {
@@ -12,6 +12,7 @@ internal sealed record LoadOptions(int Requests, int LinesPerFile, bool Short, T
             if (args[i] == "--requests") requests = int.Parse(args[i + 1]);
             if (args[i] == "--lines-per-file") linesPerFile = int.Parse(args[i + 1]);
         }
-        return new LoadOptions(requests, linesPerFile, isShort, isShort ? TimeSpan.FromMinutes(5) : TimeSpan.FromMinutes(30));
+        // --no-baseline: BatchAspire only, for profiling (the report then has no ratio).
+        return new LoadOptions(requests, linesPerFile, isShort, isShort ? TimeSpan.FromMinutes(5) : TimeSpan.FromMinutes(30), args.Contains("--no-baseline"));
     }
 }

@@ -11,11 +11,20 @@ await using var system = await RunningSystem.StartAsync(options);
 var input = await RequestFile.CreateAsync(options.Requests);
 try
 {
-    var baseline = await SeedClientLoop.RunAsync(system.SandboxBaseUrl, input, options);
+    var atStart = system.Census();
+    var baseline = options.SkipBaseline
+        ? new RunResult("baseline skipped (--no-baseline)", TimeSpan.FromSeconds(1), options.Requests, options.Requests, 0)
+        : await SeedClientLoop.RunAsync(system.SandboxBaseUrl, input, options);
+    var afterBaseline = system.Census();
+    await Timeline.ResetRedisStatsAsync(system.CacheConnection);
     var batchAspire = await ThroughIntake.RunAsync(system.IntakeBaseUrl, input, options);
-    var memory = system.PeakMemoryByService();
+    var afterBatchAspire = system.Census();
 
-    Report.Print(options, baseline, batchAspire, memory);
+    Report.Print(options, baseline, batchAspire, atStart, afterBaseline, afterBatchAspire);
+    using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(1));
+    await Timeline.PrintAsync(system.CacheConnection, system.SandboxBaseUrl, batchAspire.Marks!, timeout.Token);
+    await Timeline.PrintRedisAsync(system.CacheConnection);
+    // A missed goal is a figure, not an error: only requests left unanswered fail the run.
     return batchAspire.Answered == options.Requests && baseline.Answered == options.Requests ? 0 : 1;
 }
 finally

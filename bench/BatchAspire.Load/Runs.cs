@@ -3,7 +3,14 @@ using System.Text.Json;
 
 namespace BatchAspire.Load;
 
-internal sealed record RunResult(string Name, TimeSpan Elapsed, int Answered, int Succeeded, int ProviderBatches);
+internal sealed record RunResult(string Name, TimeSpan Elapsed, int Answered, int Succeeded, int ProviderBatches)
+{
+    /// <summary>When each client step ended (unix ms), for the stage timeline; null for the baseline.</summary>
+    public ClientMarks? Marks { get; init; }
+}
+
+/// <summary>The client's view of one BatchAspire job: when it started and when each of its steps returned (unix ms).</summary>
+internal sealed record ClientMarks(string BatchId, long StartMs, long UploadedMs, long CreatedMs, long SeenTerminalMs, long DownloadedMs);
 
 /// <summary>The baseline: a user's own loop over the Sandbox, one file of ≤ 50,000 lines after another.</summary>
 internal static class SeedClientLoop
@@ -47,12 +54,20 @@ internal static class ThroughIntake
         using var timeout = new CancellationTokenSource(options.Bound);
         using var client = new BatchApiClient(intake, "ba-dev-key");
         var clock = Stopwatch.StartNew();
+        var startMs = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
         await using var content = input.OpenLines(0, input.Lines);
         var fileId = await client.UploadAsync(content, "load.jsonl", timeout.Token);
+        var uploadedMs = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
         var batchId = await client.CreateBatchAsync(fileId, timeout.Token);
+        var createdMs = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
         var batch = await client.WaitAsync(batchId, timeout.Token);
+        var seenMs = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
         var (ok, failed) = await SeedClientLoop.CountResultsAsync(client, batch, timeout.Token);
+        var elapsed = clock.Elapsed;
         var chunks = (input.Lines + options.LinesPerFile - 1) / options.LinesPerFile;
-        return new RunResult("BatchAspire (intake → submitter → pollers → results)", clock.Elapsed, ok + failed, ok, chunks);
+        return new RunResult("BatchAspire (intake → submitter → pollers → results)", elapsed, ok + failed, ok, chunks)
+        {
+            Marks = new ClientMarks(batchId, startMs, uploadedMs, createdMs, seenMs, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds()),
+        };
     }
 }
