@@ -31,7 +31,8 @@ public sealed class ChunkResultsProcessor(
     ILogger<ChunkResultsProcessor> logger)
 {
     private const int LinesPerBatch = 512;
-    private const int BytesPerBatch = 4 * 1024 * 1024;
+    private const int BytesPerBatch = 448 * 1024;   // with the 64 KiB of slack below, one 512 KiB pooled array
+    private const int StoresInFlight = 3;
 
     private readonly ResultsOptions _options = options.Value;
 
@@ -96,29 +97,43 @@ public sealed class ChunkResultsProcessor(
         var usage = default(TokenUsage);
         long finals = 0, foreign = 0;
 
-        using var batch = new LineBatch();
+        // The chunk's own custom_ids, read once from its input lines: mapping a result line to its request then costs
+        // no Redis round trip, and an id that is not this chunk's is foreign by construction.
+        Dictionary<string, int>? positions = null;
+        var batch = new LineBatch();
+        var spare = new Stack<LineBatch>();
+        // Stores in flight with the batch whose memory they read: parsing the next lines overlaps Redis' work.
+        var storing = new Queue<(Task Store, LineBatch Batch)>();
+
+        async Task WaitForStoreAsync()
+        {
+            var (store, stored) = storing.Dequeue();
+            try
+            {
+                await store;
+            }
+            finally
+            {
+                stored.Clear();
+                spare.Push(stored);
+            }
+        }
+
         async Task FlushAsync()
         {
             if (batch.Count == 0) return;
-            var infos = new ResultLineInfo[batch.Count];
-            var customIds = new List<string>(batch.Count);
-            var parsed = new List<int>(batch.Count);
+            var stored = new List<FinalResult>(batch.Count);
             for (var i = 0; i < batch.Count; i++)
             {
-                if (!ResultLine.TryParse(batch.Line(i).Span, out infos[i])) { foreign++; continue; }
-                customIds.Add(infos[i].CustomId!);
-                parsed.Add(i);
-            }
-            var indexes = await files.FindLinesAsync(inputFileId, customIds, ct);
-            var stored = new List<FinalResult>(parsed.Count);
-            for (var n = 0; n < parsed.Count; n++)
-            {
-                var i = parsed[n];
-                var position = indexes[n] is { } index ? PositionOf(chunk, lines, index) : -1;
-                if (position < 0 || seen[position]) { foreign++; continue; }
+                if (!ResultLine.TryParse(batch.Line(i).Span, out var info) || !positions!.TryGetValue(info.CustomId!, out var position)
+                    || seen[position])
+                {
+                    foreign++;
+                    continue;
+                }
                 seen[position] = true;
-                usage += infos[i].Usage;
-                switch (ResultLine.Classify(infos[i], userCancelled))
+                usage += info.Usage;
+                switch (ResultLine.Classify(info, userCancelled))
                 {
                     case ResultOutcome.Success: stored.Add(new FinalResult(lines[position], false, batch.Line(i))); break;
                     case ResultOutcome.Permanent: stored.Add(new FinalResult(lines[position], true, batch.Line(i))); break;
@@ -127,23 +142,39 @@ public sealed class ChunkResultsProcessor(
                     case ResultOutcome.Transient: retry.Add(lines[position]); break;
                 }
             }
-            await results.StoreFinalsAsync(chunk.JobId, stored);
             finals += stored.Count;
-            batch.Clear();
+            storing.Enqueue((results.StoreFinalsAsync(chunk.JobId, stored), batch));
+            batch = spare.Count > 0 ? spare.Pop() : new LineBatch();
+            while (storing.Count >= StoresInFlight) await WaitForStoreAsync();
         }
 
-        foreach (var fileId in new[] { chunk[ChunkPollFields.ProviderOutputFileId], chunk[ChunkPollFields.ProviderErrorFileId] })
+        try
         {
-            if (string.IsNullOrEmpty(fileId)) continue;
-            using var download = ResultsTelemetry.Source.StartActivity("download results");
-            download?.SetTag(TelemetryTags.ChunkId, chunk.Id);
-            await using var content = await provider.OpenContentAsync(fileId, ct);
-            await foreach (var line in ResultFileReader.ReadLinesAsync(content, _options.MaxResultLineBytes, ct))
+            foreach (var fileId in new[] { chunk[ChunkPollFields.ProviderOutputFileId], chunk[ChunkPollFields.ProviderErrorFileId] })
             {
-                batch.Add(line);
-                if (batch.Count >= LinesPerBatch || batch.Bytes >= BytesPerBatch) await FlushAsync();
+                if (string.IsNullOrEmpty(fileId)) continue;
+                positions ??= await ReadPositionsAsync(chunk, inputFileId, lines, ct);
+                using var download = ResultsTelemetry.Source.StartActivity("download results");
+                download?.SetTag(TelemetryTags.ChunkId, chunk.Id);
+                await using var content = await provider.OpenContentAsync(fileId, ct);
+                await foreach (var line in ResultFileReader.ReadLinesAsync(content, _options.MaxResultLineBytes, ct))
+                {
+                    batch.Add(line);
+                    if (batch.Count >= LinesPerBatch || batch.Bytes >= BytesPerBatch) await FlushAsync();
+                }
+                await FlushAsync();
             }
-            await FlushAsync();
+            while (storing.Count > 0) await WaitForStoreAsync();
+        }
+        finally
+        {
+            // A buffer goes back to the pool only once Redis has read it.
+            while (storing.Count > 0)
+            {
+                try { await WaitForStoreAsync(); } catch (Exception) { /* the first failure is already on its way up */ }
+            }
+            batch.Dispose();
+            foreach (var unused in spare) unused.Dispose();
         }
 
         // Requests the provider said nothing about: the whole batch failed, was cancelled or expired, or the chunk
@@ -170,6 +201,25 @@ public sealed class ChunkResultsProcessor(
         if (retry.Count > 0 && successor == SuccessorKind.None) successor = SuccessorKind.Retry;
         retry.Sort();
         return new ChunkOutcome(successor, retry, usage, finals, foreign);
+    }
+
+    /// <summary>custom_id → position in the chunk, from the chunk's input lines (a repeated id keeps its first line).</summary>
+    private async Task<Dictionary<string, int>> ReadPositionsAsync(ChunkRecord chunk, string inputFileId, long[] lines, CancellationToken ct)
+    {
+        var positions = new Dictionary<string, int>(lines.Length, StringComparer.Ordinal);
+        var position = 0;
+        if (chunk.IsList)
+        {
+            await foreach (var (_, line) in files.ReadLinesAsync(inputFileId, lines, ct))
+                positions.TryAdd(ResultLine.CustomIdOfRequest(line.Span), position++);
+        }
+        else
+        {
+            await foreach (var line in files.ReadLinesAsync(inputFileId, chunk.First, chunk.Count, ct))
+                positions.TryAdd(ResultLine.CustomIdOfRequest(line.Span), position++);
+        }
+        positions.Remove("");   // a line without a custom_id cannot be answered by id
+        return positions;
     }
 
     /// <summary>Final failures for requests that never got a result line, in the error-line format.</summary>
@@ -208,17 +258,6 @@ public sealed class ChunkResultsProcessor(
         {
         }
         return null;
-    }
-
-    private static int PositionOf(ChunkRecord chunk, long[] lines, long index)
-    {
-        if (!chunk.IsList)
-        {
-            var offset = index - chunk.First;
-            return offset >= 0 && offset < lines.Length ? (int)offset : -1;
-        }
-        var found = Array.BinarySearch(lines, index);
-        return found >= 0 ? found : -1;
     }
 
     private sealed record ChunkOutcome(SuccessorKind Successor, List<long> Retry, TokenUsage Usage, long Finals, long Foreign);
