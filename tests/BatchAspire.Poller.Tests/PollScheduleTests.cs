@@ -129,6 +129,26 @@ public sealed class PollScheduleTests(RedisFixture redis) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ClaimCarriesWhatTheLastPollSawSoProgressCanBeMeasured()
+    {
+        var job = await TestJobs.SeedAsync(redis.Server.Multiplexer, null, 1);
+        var first = (await _schedule.ClaimAsync(1, TimeSpan.FromSeconds(30))).Claims.Single();
+        Assert.Null(first.PreviousDone);
+        Assert.Null(first.PreviousPolledAtMs);
+
+        Assert.True(await _schedule.ApplyAsync(first, Batch(JobStatus.InProgress, completed: 7) with
+        {
+            RequestCounts = new ProviderRequestCounts(10, 7, 2),
+        }, TimeSpan.FromSeconds(1), TimeSpan.Zero));
+        var second = (await _schedule.ClaimAsync(1, TimeSpan.FromSeconds(30))).Claims.Single();
+
+        Assert.Equal(job.ChunkIds[0], second.ChunkId);
+        Assert.Equal(9, second.PreviousDone);
+        Assert.Equal((long)await Db.HashGetAsync(RedisKeys.Chunk(second.ChunkId), ChunkPollFields.PolledAtMs), second.PreviousPolledAtMs);
+        Assert.InRange(second.PreviousPolledAtMs!.Value, first.ClaimedAtMs, second.ClaimedAtMs);
+    }
+
+    [Fact]
     public async Task ApplyLeavesAFinishedJobsCountsToResults()
     {
         var job = await TestJobs.SeedAsync(redis.Server.Multiplexer, null, 1);

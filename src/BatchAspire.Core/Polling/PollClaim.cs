@@ -25,6 +25,12 @@ public sealed record PollClaim
     /// <summary>The interval that chose this due time, if an earlier poll set one.</summary>
     public TimeSpan? PreviousInterval { get; init; }
 
+    /// <summary>Requests the provider had answered (completed + failed) at the last poll, if there was one.</summary>
+    public long? PreviousDone { get; init; }
+
+    /// <summary>When the last poll's result was written (Redis time, unix ms), if there was one.</summary>
+    public long? PreviousPolledAtMs { get; init; }
+
     /// <summary>The job's stored W3C traceparent, so the poll span joins the job's trace.</summary>
     public string? TraceParent { get; init; }
 

@@ -60,8 +60,8 @@ public sealed class PollSchedule(IConnectionMultiplexer redis)
 
         var now = (long)reply[0];
         long? nextDue = reply[1].IsNull ? null : (long)(double)reply[1];
-        var claims = new List<PollClaim>((reply.Length - 2) / 7);
-        for (var i = 2; i + 6 < reply.Length; i += 7)
+        var claims = new List<PollClaim>((reply.Length - 2) / 10);
+        for (var i = 2; i + 9 < reply.Length; i += 10)
         {
             claims.Add(new PollClaim
             {
@@ -74,6 +74,9 @@ public sealed class PollSchedule(IConnectionMultiplexer redis)
                 PreviousStatus = (string?)reply[i + 4],
                 PreviousInterval = reply[i + 5].IsNull ? null : TimeSpan.FromMilliseconds((long)reply[i + 5]),
                 TraceParent = (string?)reply[i + 6],
+                PreviousDone = reply[i + 7].IsNull && reply[i + 8].IsNull ? null
+                    : (reply[i + 7].IsNull ? 0 : (long)reply[i + 7]) + (reply[i + 8].IsNull ? 0 : (long)reply[i + 8]),
+                PreviousPolledAtMs = reply[i + 9].IsNull ? null : (long)reply[i + 9],
             });
         }
         return new PollClaimBatch(claims, now, nextDue);
@@ -203,7 +206,8 @@ public sealed class PollSchedule(IConnectionMultiplexer redis)
                 local fence = redis.call('INCR', @fence)
                 redis.call('HSET', chunk, '{{ChunkPollFields.Fence}}', fence)
                 redis.call('ZADD', @due, 'XX', leaseUntil, id)
-                local c = redis.call('HMGET', chunk, '{{ChunkPollFields.ProviderBatchId}}', '{{ChunkPollFields.Status}}', '{{ChunkPollFields.PollIntervalMs}}')
+                local c = redis.call('HMGET', chunk, '{{ChunkPollFields.ProviderBatchId}}', '{{ChunkPollFields.Status}}', '{{ChunkPollFields.PollIntervalMs}}',
+                  '{{ChunkPollFields.ProviderCompleted}}', '{{ChunkPollFields.ProviderFailed}}', '{{ChunkPollFields.PolledAtMs}}')
                 local traceparent = redis.call('HGET', @prefix .. job .. @jobSuffix, '{{JobFields.TraceParent}}')
                 out[#out + 1] = id
                 out[#out + 1] = due[i + 1]
@@ -212,6 +216,9 @@ public sealed class PollSchedule(IConnectionMultiplexer redis)
                 out[#out + 1] = c[2]
                 out[#out + 1] = c[3]
                 out[#out + 1] = traceparent
+                out[#out + 1] = c[4]
+                out[#out + 1] = c[5]
+                out[#out + 1] = c[6]
               end
             end
             local head = redis.call('ZRANGE', @due, 0, 0, 'WITHSCORES')

@@ -37,6 +37,17 @@ public sealed class PollerOptions
     [Range(typeof(TimeSpan), "00:00:00.010", "01:00:00")]
     public TimeSpan InitialInterval { get; set; } = TimeSpan.FromSeconds(1);
 
+    /// <summary>Interval when a batch is first seen finalizing (the result files are moments away); it then grows as any other.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.010", "01:00:00")]
+    public TimeSpan FinalizingInterval { get; set; } = TimeSpan.FromMilliseconds(250);
+
+    /// <summary>
+    /// The shortest wait the provider's progress can choose: a running batch whose answered requests say it will be
+    /// done before its back-off interval is over is polled then, but never sooner than this after the last poll.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00.010", "01:00:00")]
+    public TimeSpan MinInterval { get; set; } = TimeSpan.FromMilliseconds(250);
+
     /// <summary>Growth per poll that sees the same status: a long batch is asked less and less often.</summary>
     [Range(1.0, 10.0)]
     public double BackoffFactor { get; set; } = 1.5;

@@ -128,8 +128,10 @@ internal sealed class PollerWorker(
         activity?.SetTag(TelemetryTags.ProviderStatus, batch.Status);
         var interval = PollIntervals.Next(_options, claim.PreviousStatus, claim.PreviousInterval, batch.Status);
         // A terminal chunk stays scheduled one lease ahead until its ChunkFinished is out: if the publish is lost
-        // it simply comes due again.
-        var nextDelay = batch.IsTerminal ? _options.Lease : interval;
+        // it simply comes due again. A running one may be due sooner than its interval when its progress says so.
+        var nextDelay = batch.IsTerminal ? _options.Lease : PollIntervals.NextDelay(_options, interval, new PollProgress(
+            batch.Status, batch.RequestCounts.Completed + batch.RequestCounts.Failed, batch.RequestCounts.Total, claim.ClaimedAtMs,
+            claim.PreviousDone, claim.PreviousPolledAtMs));
         if (!await schedule.ApplyAsync(claim, batch, interval, nextDelay))
         {
             activity?.SetTag(TelemetryTags.Outcome, "stale");
@@ -139,7 +141,7 @@ internal sealed class PollerWorker(
         }
         activity?.SetTag(TelemetryTags.Outcome, "applied");
         telemetry.RecordPoll("applied", batch.Status);
-        logger.Polled(providerBatchId, claim.ChunkId, batch.Status, interval);
+        logger.Polled(providerBatchId, claim.ChunkId, batch.Status, nextDelay);
 
         if (batch.IsTerminal)
         {
