@@ -4,6 +4,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text;
+using BatchAspire.Core.Chunks;
 using BatchAspire.Core.Files;
 using BatchAspire.Core.Jobs;
 using BatchAspire.Core.Redis;
@@ -24,6 +25,8 @@ var db = redis.Multiplexer.GetDatabase();
 var files = new RedisFileStore(redis.Multiplexer, TimeProvider.System);
 var assembler = new JobAssembler(redis.Multiplexer, files) { BatchSize = PageSize, Window = Window };
 var jobId = JobIds.New();
+var runsJobId = JobIds.New();
+const int LinesPerChunk = 50_000;
 const string tenant = "bench";
 RedisKey sequential = $"bench:{{{jobId}}}:sequential";
 
@@ -32,6 +35,7 @@ long bytes = await FillAsync();
 Console.WriteLine($"Stored {lines:N0} results ({bytes / 1048576.0:N1} MiB) in the results hash and, for the baseline, a list: {fill.Elapsed.TotalSeconds:N1} s");
 
 var assembly = new List<Measurement>();
+var runsAssembly = new List<Measurement>();
 var listBaseline = new List<Measurement>();
 var scanBaseline = new List<Measurement>();
 for (var run = 0; run < runs; run++)
@@ -48,20 +52,26 @@ for (var run = 0; run < runs; run++)
         assembly.Add(await MeasureAsync(AssembleAsync));
     }
     scanBaseline.Add(await MeasureAsync(ScanBaselineAsync));
+    // The runs are moved into the files by the commit: written again (not timed) before each measurement.
+    await WriteRunsAsync();
+    runsAssembly.Add(await MeasureAsync(AssembleFromRunsAsync));
 }
 
 var a = Median(assembly);
+var r = Median(runsAssembly);
 var l = Median(listBaseline);
 var s = Median(scanBaseline);
 Console.WriteLine();
 Console.WriteLine("| method | time (median) | lines/s | MB/s | allocated | ratio to list baseline |");
 Console.WriteLine("| --- | ---: | ---: | ---: | ---: | ---: |");
-Row("assembly: HMGET by line index, input order (JobAssembler)", a, l);
+Row("assembly from result runs (provider answered in order): segments moved", r, l);
+Row("assembly from the results hash (provider answered out of order): HMGET by line index", a, l);
 Row("baseline: LRANGE of a list in order (sequential read)", l, l);
 Row("baseline: HSCAN of the results hash (sequential, unordered)", s, l);
 Console.WriteLine();
+// The goal is judged on the slower path: every line from the results hash.
 var ratio = a.Seconds / l.Seconds;
-Console.WriteLine($"Goal: assembly within 2x of the sequential-read baseline. Ratio {ratio:N2} -> {(ratio <= 2 ? "met" : "NOT met")}.");
+Console.WriteLine($"Goal: assembly within 2x of the sequential-read baseline. Ratio {ratio:N2} (results hash; result runs {r.Seconds / l.Seconds:N2}) -> {(ratio <= 2 ? "met" : "NOT met")}.");
 Console.WriteLine($"Ratio to the HSCAN baseline: {a.Seconds / s.Seconds:N2}.");
 // The short mode is CI's guard against rot, on a shared machine: it reports the ratio but fails only on errors.
 return ratio <= 2 || shortMode ? 0 : 1;
@@ -97,10 +107,41 @@ async Task<long> FillAsync()
     return total;
 }
 
-async Task<(string?, string?)> AssembleAsync()
+async Task<(string?, string?)> AssembleAsync() => await AssembleAndCommitAsync(jobId);
+
+async Task<(string?, string?)> AssembleFromRunsAsync() => await AssembleAndCommitAsync(runsJobId);
+
+async Task<(string?, string?)> AssembleAndCommitAsync(string job)
 {
-    var files = await assembler.WriteAsync(new AssemblyRequest(jobId, tenant, lines, "file-none", null, null), CancellationToken.None);
-    return (files.OutputFileId, files.ErrorFileId);
+    // A job about to end (the commit refuses a job that already ended; each measurement ends it again).
+    await db.HashSetAsync(RedisKeys.Job(job), [new(JobFields.Status, JobStatus.InProgress), new(JobFields.Tenant, tenant), new(JobFields.RequestTotal, lines)]);
+    var store = new ResultStore(redis.Multiplexer);
+    await using var assembled = await assembler.PrepareAsync(new AssemblyRequest(job, tenant, lines, "file-none", null, null), CancellationToken.None);
+    var commit = await store.CommitAsync(job, new JobCompletion(JobStatus.Completed, default, null), assembled);
+    if (!commit.Won) throw new InvalidOperationException($"Commit of {job} lost ({commit.Status}).");
+    return (commit.OutputFileId, commit.ErrorFileId);
+}
+
+// The results as the results service writes them when the provider answers in order: per 50,000-line chunk, one run
+// of successes and one of failures, recorded with the chunk.
+async Task WriteRunsAsync()
+{
+    var store = new ResultStore(redis.Multiplexer);
+    await db.KeyDeleteAsync(RedisKeys.JobChunks(runsJobId));
+    for (var first = 0; first < lines; first += LinesPerChunk)
+    {
+        var chunkId = ChunkIds.Create(runsJobId, first / LinesPerChunk);
+        await db.KeyDeleteAsync(RedisKeys.Chunk(chunkId));
+        await db.ListRightPushAsync(RedisKeys.JobChunks(runsJobId), chunkId);
+        await db.HashSetAsync(RedisKeys.Chunk(chunkId), [new(ChunkFields.Kind, ChunkKinds.Range), new(ChunkFields.First, first)]);
+        await using var output = store.CreateRunWriter(runsJobId, $"{first / LinesPerChunk}.o.bench", RunKind.Output);
+        await using var errors = store.CreateRunWriter(runsJobId, $"{first / LinesPerChunk}.e.bench", RunKind.Error);
+        for (var i = first; i < Math.Min(first + LinesPerChunk, lines); i++)
+            await (i % FailureEvery == 0 ? errors : output).TryAppendAsync(i, ResultLineFor(i));
+        await output.CompleteAsync();
+        await errors.CompleteAsync();
+        await store.CompleteChunkAsync(chunkId, default, SuccessorKind.None, [], 1, TimeSpan.Zero, output.Run, errors.Run);
+    }
 }
 
 // The same bytes, in the same order, to the same writers, read as one sequential pass over a list.

@@ -88,7 +88,8 @@ public sealed class PipelineTests : IAsyncLifetime
         var after = await _pipeline.Db.HashGetAllAsync(RedisKeys.Job(job.JobId));
         Assert.Equal(before.OrderBy(e => e.Name.ToString()).Select(e => e.ToString()), after.OrderBy(e => e.Name.ToString()).Select(e => e.ToString()));
         Assert.Single(await _pipeline.Chunks.ListAsync(job.JobId));
-        Assert.Equal(300, await _pipeline.Db.HashLengthAsync(RedisKeys.JobResults(job.JobId)));
+        Assert.Equal("300", (await _pipeline.Chunks.GetAsync(chunkId))![ChunkFields.OutputRun]!.Split(' ')[1]);
+        Assert.Empty(_pipeline.Redis.Multiplexer.GetServers()[0].Keys(pattern: $"ba:{{{job.JobId}}}:run:*"));
         Assert.False(await _pipeline.Harness.Published.Any<MassTransit.Fault<ChunkFinished>>(Ct));
         Assert.Equal(JobStatus.Completed, ended.Status);
     }

@@ -26,7 +26,7 @@ public sealed class StopTests : IAsyncLifetime
         await using var pipeline = await PipelineHost.StartAsync(_sandbox, new Dictionary<string, string?> { ["Submitter:MaxLinesPerChunk"] = "50" });
         var job = await pipeline.CreateJobAsync(Jsonl.File(1_000), Ct);
         await pipeline.Bus.Publish(new JobAccepted { JobId = job.JobId }, Ct);
-        await PipelineHost.WaitUntilAsync(async () => await pipeline.Db.HashLengthAsync(RedisKeys.JobResults(job.JobId)) > 0,
+        await PipelineHost.WaitUntilAsync(() => pipeline.AnyResultsStoredAsync(job.JobId),
             TimeSpan.FromSeconds(30), "the first results");
 
         await CancelAsync(pipeline, job);
@@ -74,7 +74,7 @@ public sealed class StopTests : IAsyncLifetime
         });
         var job = await pipeline.CreateJobAsync(Jsonl.File(1_000), Ct);
         await pipeline.Bus.Publish(new JobAccepted { JobId = job.JobId }, Ct);
-        await PipelineHost.WaitUntilAsync(async () => await pipeline.Db.HashLengthAsync(RedisKeys.JobResults(job.JobId)) > 0,
+        await PipelineHost.WaitUntilAsync(() => pipeline.AnyResultsStoredAsync(job.JobId),
             TimeSpan.FromSeconds(30), "the first results");
 
         // Two hours pass for this job: it was created before its one-hour window began.

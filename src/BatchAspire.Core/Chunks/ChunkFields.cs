@@ -45,6 +45,13 @@ public static class ChunkFields
     /// <summary>The chunk results created to carry this chunk's retryable requests, if any.</summary>
     public const string Successor = "successor";
 
+    /// <summary>
+    /// The chunk's result runs (see <c>ResultRunWriter</c>): the run id, and its lines, bytes, first and last line index,
+    /// as "id lines bytes first last". Recorded with <see cref="ResultsDone"/>, absent when the run is empty.
+    /// </summary>
+    public const string OutputRun = "output_run";
+    public const string ErrorRun = "error_run";
+
     /// <summary>Usage summed from the chunk's result lines (used when the provider's batch object has no usage).</summary>
     public const string LineInputTokens = "line_input_tokens";
     public const string LineCachedTokens = "line_cached_tokens";

@@ -49,6 +49,16 @@ public static class RedisKeys
     // jobs past their completion window here without scanning.
     public static readonly RedisKey OpenJobs = "ba:jobs:open";
 
+    // A result run: final result lines of one chunk in ascending line order, as one results pass wrote them
+    // (docs/performance.md). `data` is a list of segments laid out as a file's (whole lines, each ending in '\n'),
+    // `lens` the byte length of each line, `idx` its 0-based line index in the job, `segs` the first line (within
+    // the run) of each segment, all little-endian uint32. Assembly moves the segments of a run into the job's
+    // output file instead of copying them.
+    public static RedisKey ResultRunData(string jobId, string runId) => $"ba:{{{jobId}}}:run:{runId}:data";
+    public static RedisKey ResultRunLineLengths(string jobId, string runId) => $"ba:{{{jobId}}}:run:{runId}:lens";
+    public static RedisKey ResultRunIndexes(string jobId, string runId) => $"ba:{{{jobId}}}:run:{runId}:idx";
+    public static RedisKey ResultRunSegments(string jobId, string runId) => $"ba:{{{jobId}}}:run:{runId}:segs";
+
     // Bitmap over the job's 0-based line indexes: bit i is 1 when the final result of line i is a failure
     // (goes to the error file). BITCOUNT gives request_counts.failed without reading any result.
     public static RedisKey JobFailures(string jobId) => $"ba:{{{jobId}}}:failures";

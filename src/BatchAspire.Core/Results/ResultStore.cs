@@ -1,5 +1,7 @@
+using System.Buffers.Binary;
 using System.Globalization;
 using BatchAspire.Core.Chunks;
+using BatchAspire.Core.Files;
 using BatchAspire.Core.Jobs;
 using BatchAspire.Core.Pricing;
 using BatchAspire.Core.Redis;
@@ -44,25 +46,30 @@ public sealed class ResultStore(IConnectionMultiplexer redis)
     /// <paramref name="successor"/> is not None, creates the chunk that carries <paramref name="successorLines"/> on
     /// (a retry with attempt <paramref name="successorAttempt"/>, or a capacity re-send due after
     /// <paramref name="capacityDelay"/> in <c>ba:chunks:delayed</c>). A second call returns the first call's successor
-    /// and creates nothing.
+    /// and creates nothing. The pass that completes the chunk records its result runs <paramref name="output"/> and
+    /// <paramref name="error"/>; any other pass must delete its own.
     /// </summary>
     public async Task<CompleteChunkOutcome> CompleteChunkAsync(string chunkId, TokenUsage lineUsage, SuccessorKind successor,
-        IReadOnlyList<long> successorLines, int successorAttempt, TimeSpan capacityDelay)
+        IReadOnlyList<long> successorLines, int successorAttempt, TimeSpan capacityDelay, ResultRun? output = null, ResultRun? error = null)
     {
         var jobId = ChunkIds.JobOf(chunkId);
         var (prefix, linesSuffix) = ChunkStore.KeyShape(jobId);
         RedisValue kind = successor switch { SuccessorKind.Retry => "retry", SuccessorKind.Capacity => "capacity", _ => "" };
-        var reply = (RedisResult[])(await Db.ScriptEvaluateAsync(Scripts.CompleteChunk,
-            [RedisKeys.Chunk(chunkId), RedisKeys.JobChunks(jobId), RedisKeys.DelayedChunks],
+        RedisKey[] keys = [RedisKeys.Chunk(chunkId), RedisKeys.JobChunks(jobId), RedisKeys.DelayedChunks, .. output?.Keys ?? [], .. error?.Keys ?? []];
+        var reply = (RedisResult[])(await Db.ScriptEvaluateAsync(Scripts.CompleteChunk, keys,
             [
                 jobId, prefix, linesSuffix, kind, successorAttempt,
                 successor == SuccessorKind.None ? RedisValue.EmptyString : ChunkStore.PackLines(successorLines),
                 successorLines.Count, (long)capacityDelay.TotalMilliseconds, chunkId,
                 lineUsage.InputTokens, lineUsage.CachedTokens, lineUsage.OutputTokens, lineUsage.ReasoningTokens,
+                output?.Format() ?? "", error?.Format() ?? "",
             ]))!;
         var successorId = (string?)reply[1];
         return new CompleteChunkOutcome((string)reply[0]! == "completed", string.IsNullOrEmpty(successorId) ? null : successorId);
     }
+
+    /// <summary>A writer for one result run of the job (see <see cref="ResultRunWriter"/>).</summary>
+    public ResultRunWriter CreateRunWriter(string jobId, string runId, RunKind kind) => new(Db, jobId, runId, kind);
 
     public Task<long> CountAsync(string jobId) => Db.HashLengthAsync(RedisKeys.JobResults(jobId));
 
@@ -108,23 +115,71 @@ public sealed class ResultStore(IConnectionMultiplexer redis)
     }
 
     /// <summary>
-    /// Ends the job in one script, if nobody ended it first: status, timestamps, file ids, final request counts,
-    /// usage and cost; the job leaves <c>ba:jobs:open</c>. Returns false (changing nothing) when the job was already
-    /// terminal: the caller's files lost the race and must be deleted.
+    /// Ends the job in one script, if nobody ended it first: creates its output and error files from the assembled
+    /// parts (moving the segments of staged parts and of whole runs, so no line is copied here), sets the job's
+    /// status, timestamps, file ids, final request counts, usage and cost, takes it out of <c>ba:jobs:open</c>, and
+    /// deletes the job's result runs (the results hash and failure bitmap expire an hour later, after any straggling
+    /// writer). Returns false, changing nothing, when the job was already terminal: the caller's staged parts are
+    /// then deleted when it disposes <paramref name="assembled"/>.
     /// </summary>
-    public async Task<CommitOutcome> CommitAsync(string jobId, JobCompletion completion)
+    public async Task<CommitOutcome> CommitAsync(string jobId, JobCompletion completion, AssembledJob assembled)
     {
-        var reply = (RedisResult[])(await Db.ScriptEvaluateAsync(Scripts.Commit, [RedisKeys.Job(jobId), RedisKeys.OpenJobs],
-        [
+        var keys = new List<RedisKey> { RedisKeys.Job(jobId), RedisKeys.OpenJobs, RedisKeys.Sequence, RedisKeys.TenantFiles(assembled.Request.Tenant) };
+        var args = new List<RedisValue>
+        {
             jobId, completion.Status, StatusTimestampField(completion.Status),
-            completion.OutputFileId ?? "", completion.ErrorFileId ?? "",
-            completion.Completed, completion.Failed,
+            assembled.Output.Lines, assembled.Errors.Lines,
             completion.Usage.InputTokens, completion.Usage.CachedTokens, completion.Usage.OutputTokens, completion.Usage.ReasoningTokens,
             completion.Cost is { } cost ? cost.BatchUsd.ToString("R", CultureInfo.InvariantCulture) : "",
             completion.Cost is { } c ? c.StandardUsd.ToString("R", CultureInfo.InvariantCulture) : "",
-        ]))!;
-        return new CommitOutcome((string)reply[0]! == "won", (string?)reply[1]);
+            assembled.Request.Tenant,
+        };
+        AssembledFile[] files = [assembled.Output, assembled.Errors];
+        foreach (var file in files)
+        {
+            keys.AddRange([RedisKeys.File(file.FileId), RedisKeys.FileData(file.FileId), RedisKeys.FileLineLengths(file.FileId),
+                RedisKeys.FileSegments(file.FileId), file.Staging.DataKey, file.Staging.LineLengthsKey]);
+        }
+        foreach (var file in files)
+        {
+            var present = file.Lines > 0;
+            var segs = new byte[file.SegmentFirstLines.Count * 4];
+            for (var i = 0; i < file.SegmentFirstLines.Count; i++) BinaryPrimitives.WriteUInt32LittleEndian(segs.AsSpan(i * 4), checked((uint)file.SegmentFirstLines[i]));
+            args.AddRange([present ? file.FileId : "", file.Lines, file.Bytes, segs, file.Filename, FilePurposes.BatchOutput,
+                file.ExpiresAt is { } expires ? expires : "", file.Parts.Count]);
+            foreach (var part in file.Parts)
+            {
+                var keyIndex = 0;
+                if (part.Run is { } run)
+                {
+                    keys.Add(run.DataKey);
+                    keys.Add(run.LineLengthsKey);
+                    keyIndex = keys.Count - 1;   // 1-based index of the data key in Lua
+                }
+                args.AddRange([keyIndex, part.Segments, part.Lines]);
+            }
+        }
+        var cleanupFrom = keys.Count + 1;
+        foreach (var run in assembled.Runs) keys.AddRange(run.Keys);
+        keys.AddRange(assembled.Output.Staging.Keys);
+        keys.AddRange(assembled.Errors.Staging.Keys);
+        keys.Add(RedisKeys.JobResults(jobId));
+        keys.Add(RedisKeys.JobFailures(jobId));
+        args.Add(cleanupFrom);
+        args.Add((long)LeftoverTtl.TotalSeconds);
+
+        var reply = (RedisResult[])(await Db.ScriptEvaluateAsync(Scripts.Commit, [.. keys], [.. args]))!;
+        var outcome = (string)reply[0]!;
+        if (outcome == "runs_missing") throw new AssemblyRaceException(jobId);
+        var won = outcome == "won";
+        if (won) assembled.Committed = true;
+        return new CommitOutcome(won, (string?)reply[1],
+            won && assembled.Output.Lines > 0 ? assembled.Output.FileId : null,
+            won && assembled.Errors.Lines > 0 ? assembled.Errors.FileId : null);
     }
+
+    /// <summary>How long the results hash and failure bitmap of an ended job stay (a straggling pass may still write to them).</summary>
+    private static readonly TimeSpan LeftoverTtl = TimeSpan.FromHours(1);
 
     private static string StatusTimestampField(string status) => status switch
     {
@@ -180,6 +235,10 @@ public sealed class ResultStore(IConnectionMultiplexer redis)
             redis.call('HSET', KEYS[1], '{{ChunkFields.ResultsDone}}', now,
               '{{ChunkFields.LineInputTokens}}', ARGV[10], '{{ChunkFields.LineCachedTokens}}', ARGV[11],
               '{{ChunkFields.LineOutputTokens}}', ARGV[12], '{{ChunkFields.LineReasoningTokens}}', ARGV[13])
+            -- The pass that completes the chunk keeps its result runs: recorded, and no longer expiring.
+            if ARGV[14] ~= '' then redis.call('HSET', KEYS[1], '{{ChunkFields.OutputRun}}', ARGV[14]) end
+            if ARGV[15] ~= '' then redis.call('HSET', KEYS[1], '{{ChunkFields.ErrorRun}}', ARGV[15]) end
+            for i = 4, #KEYS do redis.call('PERSIST', KEYS[i]) end
             return {'completed', successor}
             """;
 
@@ -211,24 +270,79 @@ public sealed class ResultStore(IConnectionMultiplexer redis)
         public const string Commit = $$"""
             {{Now}}
             {{Terminal}}
+            local at = 1
+            local function arg() local v = ARGV[at]; at = at + 1; return v end
+            local jobId, status, stampField = arg(), arg(), arg()
+            local completed, failed = arg(), arg()
+            local inputTokens, cachedTokens, outputTokens, reasoningTokens = arg(), arg(), arg(), arg()
+            local costBatch, costStandard, tenant = arg(), arg(), arg()
+            local files = {}
+            for f = 1, 2 do
+              local spec = { keys = 4 + (f - 1) * 6 }
+              spec.id, spec.lines, spec.bytes, spec.segs = arg(), arg(), arg(), arg()
+              spec.filename, spec.purpose, spec.expires = arg(), arg(), arg()
+              spec.parts = {}
+              for p = 1, tonumber(arg()) do
+                spec.parts[p] = { key = tonumber(arg()), segments = tonumber(arg()), lines = tonumber(arg()) }
+              end
+              files[f] = spec
+            end
+            local cleanupFrom, leftoverTtl = tonumber(arg()), tonumber(arg())
+
             local s = redis.call('HGET', KEYS[1], '{{JobFields.Status}}')
             if not s then return {'missing', ''} end
             if terminal(s) then
-              redis.call('ZREM', KEYS[2], ARGV[1])
+              redis.call('ZREM', KEYS[2], jobId)
               return {'lost', s}
             end
+            for f = 1, 2 do
+              for _, p in ipairs(files[f].parts) do
+                if p.key > 0 and redis.call('LLEN', KEYS[p.key]) ~= p.segments then return {'runs_missing', ''} end
+              end
+            end
+
             local seconds = math.floor(now / 1000)
-            redis.call('HSET', KEYS[1], '{{JobFields.Status}}', ARGV[2],
-              '{{JobFields.RequestCompleted}}', ARGV[6], '{{JobFields.RequestFailed}}', ARGV[7],
-              '{{JobFields.InputTokens}}', ARGV[8], '{{JobFields.CachedTokens}}', ARGV[9],
-              '{{JobFields.OutputTokens}}', ARGV[10], '{{JobFields.ReasoningTokens}}', ARGV[11])
+            for f = 1, 2 do
+              local spec = files[f]
+              if spec.id ~= '' then
+                local k = spec.keys
+                local hash, data, lens, segs, stagedData, stagedLens = KEYS[k + 1], KEYS[k + 2], KEYS[k + 3], KEYS[k + 4], KEYS[k + 5], KEYS[k + 6]
+                local stagedOffset = 0
+                for _, p in ipairs(spec.parts) do
+                  local from = p.key > 0 and KEYS[p.key] or stagedData
+                  for i = 1, p.segments do redis.call('LMOVE', from, data, 'LEFT', 'RIGHT') end
+                  if p.key > 0 then
+                    redis.call('APPEND', lens, redis.call('GET', KEYS[p.key + 1]) or '')
+                  elseif p.lines > 0 then
+                    redis.call('APPEND', lens, redis.call('GETRANGE', stagedLens, stagedOffset, stagedOffset + 4 * p.lines - 1))
+                    stagedOffset = stagedOffset + 4 * p.lines
+                  end
+                end
+                redis.call('SET', segs, spec.segs)
+                local seq = redis.call('INCR', KEYS[3])
+                redis.call('HSET', hash, '{{FileFields.Tenant}}', tenant, '{{FileFields.Filename}}', spec.filename,
+                  '{{FileFields.Purpose}}', spec.purpose, '{{FileFields.Bytes}}', spec.bytes, '{{FileFields.CreatedAt}}', seconds,
+                  '{{FileFields.Lines}}', spec.lines, '{{FileFields.Segments}}', string.len(spec.segs) / 4, '{{FileFields.Sequence}}', seq)
+                if spec.expires ~= '' then redis.call('HSET', hash, '{{FileFields.ExpiresAt}}', spec.expires) end
+                redis.call('ZADD', KEYS[4], seq, spec.id)
+              end
+            end
+
+            redis.call('HSET', KEYS[1], '{{JobFields.Status}}', status,
+              '{{JobFields.RequestCompleted}}', completed, '{{JobFields.RequestFailed}}', failed,
+              '{{JobFields.InputTokens}}', inputTokens, '{{JobFields.CachedTokens}}', cachedTokens,
+              '{{JobFields.OutputTokens}}', outputTokens, '{{JobFields.ReasoningTokens}}', reasoningTokens)
             redis.call('HSETNX', KEYS[1], '{{JobFields.FinalizingAt}}', seconds)
-            redis.call('HSETNX', KEYS[1], ARGV[3], seconds)
-            if ARGV[4] ~= '' then redis.call('HSET', KEYS[1], '{{JobFields.OutputFileId}}', ARGV[4]) end
-            if ARGV[5] ~= '' then redis.call('HSET', KEYS[1], '{{JobFields.ErrorFileId}}', ARGV[5]) end
-            if ARGV[12] ~= '' then redis.call('HSET', KEYS[1], '{{JobFields.CostBatchUsd}}', ARGV[12], '{{JobFields.CostStandardUsd}}', ARGV[13]) end
-            redis.call('ZREM', KEYS[2], ARGV[1])
-            return {'won', ARGV[2]}
+            redis.call('HSETNX', KEYS[1], stampField, seconds)
+            if files[1].id ~= '' then redis.call('HSET', KEYS[1], '{{JobFields.OutputFileId}}', files[1].id) end
+            if files[2].id ~= '' then redis.call('HSET', KEYS[1], '{{JobFields.ErrorFileId}}', files[2].id) end
+            if costBatch ~= '' then redis.call('HSET', KEYS[1], '{{JobFields.CostBatchUsd}}', costBatch, '{{JobFields.CostStandardUsd}}', costStandard) end
+            redis.call('ZREM', KEYS[2], jobId)
+
+            for i = cleanupFrom, #KEYS - 2 do redis.call('DEL', KEYS[i]) end
+            redis.call('EXPIRE', KEYS[#KEYS - 1], leftoverTtl)
+            redis.call('EXPIRE', KEYS[#KEYS], leftoverTtl)
+            return {'won', status}
             """;
     }
 }
@@ -238,7 +352,9 @@ public sealed class ResultStore(IConnectionMultiplexer redis)
 public sealed record CompleteChunkOutcome(bool CompletedNow, string? SuccessorChunkId);
 
 /// <summary>What the job ends with.</summary>
-public sealed record JobCompletion(string Status, string? OutputFileId, string? ErrorFileId, long Completed, long Failed, TokenUsage Usage, JobCost? Cost);
+public sealed record JobCompletion(string Status, TokenUsage Usage, JobCost? Cost);
 
 /// <param name="Won">True when this commit ended the job; false when it was already terminal (<paramref name="Status"/>).</param>
-public sealed record CommitOutcome(bool Won, string? Status);
+/// <param name="OutputFileId">The output file created by this commit (null when there were no successes, or it lost).</param>
+/// <param name="ErrorFileId">The error file created by this commit (null when there were no failures, or it lost).</param>
+public sealed record CommitOutcome(bool Won, string? Status, string? OutputFileId = null, string? ErrorFileId = null);

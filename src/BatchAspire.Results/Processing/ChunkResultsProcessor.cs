@@ -6,9 +6,11 @@ using BatchAspire.Core.Jobs;
 using BatchAspire.Core.Polling;
 using BatchAspire.Core.Pricing;
 using BatchAspire.Core.Providers;
+using BatchAspire.Core.Redis;
 using BatchAspire.Core.Results;
 using BatchAspire.Core.Telemetry;
 using MassTransit;
+using StackExchange.Redis;
 using Microsoft.Extensions.Options;
 
 namespace BatchAspire.Results.Processing;
@@ -65,9 +67,29 @@ public sealed class ChunkResultsProcessor(
             return;
         }
 
-        var outcome = await ReadOutcomeAsync(chunk, job, ct);
-        var complete = await results.CompleteChunkAsync(chunk.Id, outcome.Usage, outcome.Successor, outcome.Retry,
-            outcome.Successor == SuccessorKind.Retry ? chunk.Attempt + 1 : chunk.Attempt, _options.CapacityRetryDelay);
+        // This pass's result runs: ids of its own, so a second pass over the same chunk (a redelivery racing this one)
+        // never writes into them; only the pass that completes the chunk has its runs recorded.
+        var pass = Guid.NewGuid().ToString("N")[..12];
+        var number = ChunkIds.NumberOf(chunk.Id);
+        await using var outputRun = results.CreateRunWriter(chunk.JobId, $"{number}.o.{pass}", RunKind.Output);
+        await using var errorRun = results.CreateRunWriter(chunk.JobId, $"{number}.e.{pass}", RunKind.Error);
+        CompleteChunkOutcome complete;
+        ChunkOutcome outcome;
+        try
+        {
+            outcome = await ReadOutcomeAsync(chunk, job, outputRun, errorRun, ct);
+            await outputRun.CompleteAsync();
+            await errorRun.CompleteAsync();
+            complete = await results.CompleteChunkAsync(chunk.Id, outcome.Usage, outcome.Successor, outcome.Retry,
+                outcome.Successor == SuccessorKind.Retry ? chunk.Attempt + 1 : chunk.Attempt, _options.CapacityRetryDelay,
+                outputRun.Run, errorRun.Run);
+        }
+        catch
+        {
+            await DeleteRunsAsync(outputRun, errorRun);
+            throw;
+        }
+        if (!complete.CompletedNow) await DeleteRunsAsync(outputRun, errorRun);
         if (complete.SuccessorChunkId is { } successor && outcome.Successor == SuccessorKind.Retry)
         {
             await publish.Publish(new RequestsRetryable { JobId = chunk.JobId, ChunkId = successor }, ct);
@@ -78,6 +100,19 @@ public sealed class ChunkResultsProcessor(
         await finalizer.TryFinalizeAsync(chunk.JobId, force: false, publish, ct);
     }
 
+    private static async Task DeleteRunsAsync(ResultRunWriter output, ResultRunWriter error)
+    {
+        try
+        {
+            await output.DeleteAsync();
+            await error.DeleteAsync();
+        }
+        catch (Exception e) when (e is RedisException or TimeoutException)
+        {
+            // Unrecorded runs expire on their own.
+        }
+    }
+
     private async Task ResendSuccessorAsync(ChunkRecord chunk, IPublishEndpoint publish, CancellationToken ct)
     {
         if (chunk[ChunkFields.Successor] is not { } successorId || await chunks.GetAsync(successorId) is not { } successor) return;
@@ -85,7 +120,8 @@ public sealed class ChunkResultsProcessor(
             await publish.Publish(new RequestsRetryable { JobId = chunk.JobId, ChunkId = successorId }, ct);
     }
 
-    private async Task<ChunkOutcome> ReadOutcomeAsync(ChunkRecord chunk, JobRecord job, CancellationToken ct)
+    private async Task<ChunkOutcome> ReadOutcomeAsync(ChunkRecord chunk, JobRecord job, ResultRunWriter outputRun, ResultRunWriter errorRun,
+        CancellationToken ct)
     {
         var inputFileId = job[JobFields.InputFileId] ?? throw new InvalidOperationException($"Job {job.Id} has no input file.");
         var userCancelled = job.Status == JobStatus.Cancelling;
@@ -133,16 +169,29 @@ public sealed class ChunkResultsProcessor(
                 }
                 seen[position] = true;
                 usage += info.Usage;
-                switch (ResultLine.Classify(info, userCancelled))
+                bool? failure = ResultLine.Classify(info, userCancelled) switch
                 {
-                    case ResultOutcome.Success: stored.Add(new FinalResult(lines[position], false, batch.Line(i))); break;
-                    case ResultOutcome.Permanent: stored.Add(new FinalResult(lines[position], true, batch.Line(i))); break;
-                    case ResultOutcome.Transient when stopping: break;   // ends as batch_cancelled / batch_expired
-                    case ResultOutcome.Transient when lastAttempt: stored.Add(new FinalResult(lines[position], true, batch.Line(i))); break;
-                    case ResultOutcome.Transient: retry.Add(lines[position]); break;
+                    ResultOutcome.Success => false,
+                    ResultOutcome.Permanent => true,
+                    ResultOutcome.Transient when stopping => null,   // ends as batch_cancelled / batch_expired
+                    ResultOutcome.Transient when lastAttempt => true,
+                    _ => null,
+                };
+                if (failure is not { } isFailure)
+                {
+                    if (!stopping) retry.Add(lines[position]);
+                    continue;
                 }
+                finals++;
+                // In line order (the usual case), a final result joins its run; out of order, it goes to the results hash.
+                if (!await (isFailure ? errorRun : outputRun).TryAppendAsync(lines[position], batch.Line(i)))
+                    stored.Add(new FinalResult(lines[position], isFailure, batch.Line(i)));
             }
-            finals += stored.Count;
+            if (stored.Count == 0)
+            {
+                batch.Clear();
+                return;
+            }
             storing.Enqueue((results.StoreFinalsAsync(chunk.JobId, stored), batch));
             batch = spare.Count > 0 ? spare.Pop() : new LineBatch();
             while (storing.Count >= StoresInFlight) await WaitForStoreAsync();
@@ -191,7 +240,7 @@ public sealed class ChunkResultsProcessor(
             }
             else if (lastAttempt)
             {
-                finals += await StoreUnansweredAsync(chunk, inputFileId, missing, ct);
+                finals += await StoreUnansweredAsync(chunk, inputFileId, missing, errorRun, ct);
             }
             else
             {
@@ -223,7 +272,8 @@ public sealed class ChunkResultsProcessor(
     }
 
     /// <summary>Final failures for requests that never got a result line, in the error-line format.</summary>
-    private async Task<long> StoreUnansweredAsync(ChunkRecord chunk, string inputFileId, List<long> missing, CancellationToken ct)
+    private async Task<long> StoreUnansweredAsync(ChunkRecord chunk, string inputFileId, List<long> missing, ResultRunWriter errorRun,
+        CancellationToken ct)
     {
         var code = chunk[ChunkFields.CloseReason] ?? FirstProviderErrorCode(chunk) ?? $"batch_{chunk.Status ?? "failed"}";
         var stored = new List<FinalResult>(Math.Min(missing.Count, LinesPerBatch));
@@ -231,14 +281,18 @@ public sealed class ChunkResultsProcessor(
         await foreach (var (index, line) in files.ReadLinesAsync(inputFileId, missing, ct))
         {
             var customId = ResultLine.CustomIdOfRequest(line.Span);
-            stored.Add(new FinalResult(index, true, ResultLine.Unanswered(customId, code, ResultLine.MessageFor(code))));
+            var unanswered = ResultLine.Unanswered(customId, code, ResultLine.MessageFor(code));
+            count++;
+            if (await errorRun.TryAppendAsync(index, unanswered)) continue;
+            stored.Add(new FinalResult(index, true, unanswered));
             if (stored.Count == LinesPerBatch)
             {
-                count += await results.StoreFinalsAsync(chunk.JobId, stored);
+                await results.StoreFinalsAsync(chunk.JobId, stored);
                 stored.Clear();
             }
         }
-        return count + await results.StoreFinalsAsync(chunk.JobId, stored);
+        await results.StoreFinalsAsync(chunk.JobId, stored);
+        return count;
     }
 
     private static bool IsCapacityRefusal(ChunkRecord chunk) =>

@@ -12,10 +12,11 @@ namespace BatchAspire.Results.Processing;
 
 /// <summary>
 /// Ends a job once its state says it is over — derived from what is stored, never from a counter a redelivery could
-/// double: <c>completed</c> when every request has a final result (HLEN results = request_total); <c>cancelled</c>
-/// or <c>expired</c> when every chunk is done (or, for an expiry, when its grace is over). Writes the output and
-/// error files in input order, then commits the job with one conditional script: if two writers race, one pair of
-/// files wins and the other writer deletes its own.
+/// double: <c>completed</c> when every chunk has its outcome stored and no request waits in a retry chunk (so every
+/// request has its final result; assembly checks it line by line); <c>cancelled</c> or <c>expired</c> when every chunk
+/// is done (or, for an expiry, when its grace is over). Stages the output and error files in input order, then creates
+/// them and commits the job in one conditional script: if two writers race, one commit wins and the other's staged
+/// parts are deleted.
 /// </summary>
 public sealed class JobFinalizer(
     IJobStore jobs,
@@ -37,8 +38,10 @@ public sealed class JobFinalizer(
         var (status, unansweredCode) = job.Status == JobStatus.Cancelling ? (JobStatus.Cancelled, (string?)ResultLine.BatchCancelled)
             : job[JobFields.ExpiringAt] is not null ? (JobStatus.Expired, ResultLine.BatchExpired)
             : (JobStatus.Completed, null);
+        // Every chunk's outcome stored means every request has its final result (a request still to be retried sits
+        // in a successor chunk that is not done yet); for a cancel or expiry the requests left are answered as such.
         var ready = status == JobStatus.Completed
-            ? total > 0 && await results.CountAsync(jobId) >= total
+            ? total > 0 && await chunks.AllResultsDoneAsync(jobId)
             : force || await chunks.AllResultsDoneAsync(jobId);
         if (!ready) return false;
 
@@ -48,35 +51,45 @@ public sealed class JobFinalizer(
         if (status == JobStatus.Completed) await results.BeginFinalizingAsync(jobId);
 
         var expiresAfter = job.GetInt64(JobFields.OutputExpiresAfterSeconds) ?? FileLayout.DefaultExpirySeconds;
-        var assembled = await assembler.WriteAsync(new AssemblyRequest(jobId, job.Tenant, total, job[JobFields.InputFileId]!,
-            time.GetUtcNow().ToUnixTimeSeconds() + expiresAfter, unansweredCode), ct);
-
         var usage = await results.SumUsageAsync(jobId);
         var model = job[JobFields.Model] ?? await ModelOfInputAsync(job, ct);
         var cost = prices.Compute(model, usage);
         if (cost is null) logger.NoPrice(jobId);
-        var commit = await results.CommitAsync(jobId, new JobCompletion(status, assembled.OutputFileId, assembled.ErrorFileId,
-            assembled.OutputLines, assembled.ErrorLines, usage, cost));
+        CommitOutcome commit;
+        AssembledFile output, errors;
+        try
+        {
+            await using var assembled = await assembler.PrepareAsync(new AssemblyRequest(jobId, job.Tenant, total, job[JobFields.InputFileId]!,
+                time.GetUtcNow().ToUnixTimeSeconds() + expiresAfter, unansweredCode), ct);
+            commit = await results.CommitAsync(jobId, new JobCompletion(status, usage, cost), assembled);
+            (output, errors) = (assembled.Output, assembled.Errors);
+        }
+        catch (AssemblyRaceException)
+        {
+            // A run vanished: another finalizer committed the job while this one assembled it (anything else is a fault).
+            if (await jobs.GetAsync(jobId, ct) is not { } ended || !JobStatus.IsTerminal(ended.Status)) throw;
+            logger.LostFinalize(jobId, ended.Status);
+            return false;
+        }
         if (!commit.Won)
         {
             logger.LostFinalize(jobId, commit.Status ?? "");
-            if (assembled.OutputFileId is { } output) await files.DeleteAsync(job.Tenant, output, ct);
-            if (assembled.ErrorFileId is { } error) await files.DeleteAsync(job.Tenant, error, ct);
             if (commit.Status is { } ended) await publish.Publish(new JobFinished { JobId = jobId, Status = ended }, ct);
             return false;
         }
+        activity?.SetTag("batchaspire.lines_moved", output.MovedLines + errors.MovedLines);
 
         var statusTag = new KeyValuePair<string, object?>("status", status);
         telemetry.JobsFinished.Add(1, statusTag);
-        telemetry.Requests.Add(assembled.OutputLines, new KeyValuePair<string, object?>("outcome", "succeeded"));
-        telemetry.Requests.Add(assembled.ErrorLines, new KeyValuePair<string, object?>("outcome", "failed"));
+        telemetry.Requests.Add(output.Lines, new KeyValuePair<string, object?>("outcome", "succeeded"));
+        telemetry.Requests.Add(errors.Lines, new KeyValuePair<string, object?>("outcome", "failed"));
         if (cost is { } c)
         {
             telemetry.CostUsd.Add(c.BatchUsd, statusTag);
             telemetry.SavingsUsd.Add(c.SavingsUsd, statusTag);
             activity?.SetTag("batchaspire.cost_usd", c.BatchUsd.ToString("0.######", CultureInfo.InvariantCulture));
         }
-        logger.JobEnded(jobId, status, assembled.OutputLines, assembled.ErrorLines);
+        logger.JobEnded(jobId, status, output.Lines, errors.Lines);
         await publish.Publish(new JobFinished { JobId = jobId, Status = status }, ct);
         return true;
     }

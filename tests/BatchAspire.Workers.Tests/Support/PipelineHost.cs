@@ -143,12 +143,20 @@ public sealed class PipelineHost : IAsyncDisposable
             var job = await Jobs.GetAsync(jobId, TestContext.Current.CancellationToken);
             if (job is not null && JobStatus.IsTerminal(job.Status)) return job;
             if (DateTime.UtcNow > deadline)
-                throw new TimeoutException($"Job {jobId} did not end within {timeout} (status {job?.Status}, results {await Db.HashLengthAsync(RedisKeys.JobResults(jobId))}).");
+                throw new TimeoutException($"Job {jobId} did not end within {timeout} (status {job?.Status}).");
             await Task.Delay(50, TestContext.Current.CancellationToken);
         }
     }
 
     /// <summary>Waits (bounded) until <paramref name="condition"/> holds.</summary>
+    /// <summary>True once any chunk of the job has its results stored.</summary>
+    public async Task<bool> AnyResultsStoredAsync(string jobId)
+    {
+        foreach (var chunkId in await Chunks.ListAsync(jobId))
+            if ((await Chunks.GetAsync(chunkId))?.ResultsDone == true) return true;
+        return false;
+    }
+
     public static async Task WaitUntilAsync(Func<Task<bool>> condition, TimeSpan timeout, string what)
     {
         var deadline = DateTime.UtcNow + timeout;

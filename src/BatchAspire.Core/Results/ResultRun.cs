@@ -1,0 +1,34 @@
+using System.Globalization;
+using BatchAspire.Core.Redis;
+using StackExchange.Redis;
+
+namespace BatchAspire.Core.Results;
+
+/// <summary>Which of the job's files a run's lines go to.</summary>
+public enum RunKind { Output, Error }
+
+/// <summary>
+/// A recorded result run: <paramref name="Lines"/> final result lines (<paramref name="Bytes"/> bytes with their '\n')
+/// in ascending line order, from line <paramref name="First"/> to <paramref name="Last"/>.
+/// </summary>
+public sealed record ResultRun(string JobId, string RunId, RunKind Kind, long Lines, long Bytes, long First, long Last)
+{
+    public RedisKey DataKey => RedisKeys.ResultRunData(JobId, RunId);
+    public RedisKey LineLengthsKey => RedisKeys.ResultRunLineLengths(JobId, RunId);
+    public RedisKey IndexesKey => RedisKeys.ResultRunIndexes(JobId, RunId);
+    public RedisKey SegmentsKey => RedisKeys.ResultRunSegments(JobId, RunId);
+
+    public RedisKey[] Keys => [DataKey, LineLengthsKey, IndexesKey, SegmentsKey];
+
+    /// <summary>The chunk-hash form: "id lines bytes first last".</summary>
+    public string Format() => string.Create(CultureInfo.InvariantCulture, $"{RunId} {Lines} {Bytes} {First} {Last}");
+
+    public static ResultRun? Parse(string jobId, RunKind kind, string? text)
+    {
+        if (string.IsNullOrEmpty(text)) return null;
+        var parts = text.Split(' ');
+        if (parts.Length != 5) throw new FormatException($"Result run '{text}' of job {jobId} is malformed.");
+        long At(int i) => long.Parse(parts[i], NumberStyles.Integer, CultureInfo.InvariantCulture);
+        return new ResultRun(jobId, parts[0], kind, At(1), At(2), At(3), At(4));
+    }
+}
