@@ -2,6 +2,9 @@ namespace BatchAspire.Load;
 
 internal sealed record LoadOptions(int Requests, int LinesPerFile, bool Short, TimeSpan Bound, bool SkipBaseline = false)
 {
+    /// <summary>Requests of the untimed warm-up job on each side.</summary>
+    public int WarmUpRequests => Short ? 2_000 : 20_000;
+
     public static LoadOptions Parse(string[] args)
     {
         var isShort = args.Contains("--short");

@@ -6,7 +6,7 @@ namespace BatchAspire.Core.Results;
 
 /// <summary>
 /// Writes one result run: final result lines whose line indexes keep rising, in segments laid out as a file's
-/// (<see cref="FileLayout.SegmentBytes"/>, whole lines). A line whose index is not above the last one written is
+/// (whole lines, at most <see cref="FileLayout.SegmentBytes"/>; <see cref="SegmentBytes"/> here). A line whose index is not above the last one written is
 /// refused (<see cref="TryAppendAsync"/> returns false) and goes to the results hash instead, so a run is always in
 /// input order and assembly can move its segments into the job's file without reading them. Keys carry a TTL until
 /// <see cref="ResultStore.CompleteChunkAsync"/> records the run (a pass that crashes or loses leaves nothing for long).
@@ -15,6 +15,13 @@ public sealed class ResultRunWriter : IAsyncDisposable
 {
     /// <summary>An unrecorded run outlives its writer by at most this long.</summary>
     internal static readonly TimeSpan Ttl = TimeSpan.FromHours(6);
+
+    /// <summary>
+    /// Target size of a run's segments: a quarter of a file segment. The Redis client copies each write into a buffer
+    /// of its own size, so smaller writes keep the memory of a results pass (several chunks at once) low; files made
+    /// of them just have more segments.
+    /// </summary>
+    public const int SegmentBytes = FileLayout.SegmentBytes / 4;
 
     /// <summary>Segment writes in flight while the next segment fills.</summary>
     private const int WritesInFlight = 2;
@@ -54,7 +61,7 @@ public sealed class ResultRunWriter : IAsyncDisposable
         ObjectDisposedException.ThrowIf(_disposed, this);
         if (index <= Last) return false;
         _current ??= _spare.Count > 0 ? _spare.Pop() : new Segment();
-        if (_current.Data.Length > 0 && _current.Data.Length + line.Length + 1 > FileLayout.SegmentBytes) await FlushAsync();
+        if (_current.Data.Length > 0 && _current.Data.Length + line.Length + 1 > SegmentBytes) await FlushAsync();
         _current ??= _spare.Count > 0 ? _spare.Pop() : new Segment();
         _current.Data.Append(line.Span);
         _current.Data.Append("\n"u8);
@@ -152,7 +159,7 @@ public sealed class ResultRunWriter : IAsyncDisposable
     /// <summary>One segment's bytes, line lengths and line indexes.</summary>
     private sealed class Segment : IDisposable
     {
-        public PooledBuffer Data { get; } = new(FileLayout.SegmentBytes);
+        public PooledBuffer Data { get; } = new(SegmentBytes + 4096);
         public PooledBuffer Lens { get; } = new(16 * 1024);
         public PooledBuffer Indexes { get; } = new(16 * 1024);
 

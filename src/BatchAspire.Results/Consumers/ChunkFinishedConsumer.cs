@@ -14,5 +14,5 @@ public sealed class ChunkFinishedConsumer(ChunkResultsProcessor processor) : ICo
 /// <summary>Downloads stream through a pipe, so a few chunks at once per replica keep memory flat.</summary>
 public sealed class ChunkFinishedConsumerDefinition : ConsumerDefinition<ChunkFinishedConsumer>
 {
-    public ChunkFinishedConsumerDefinition() => ConcurrentMessageLimit = 4;
+    public ChunkFinishedConsumerDefinition() => ConcurrentMessageLimit = 3;
 }

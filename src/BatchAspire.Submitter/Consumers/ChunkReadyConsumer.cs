@@ -14,5 +14,5 @@ public sealed class ChunkReadyConsumer(ChunkSubmitter submitter) : IConsumer<Chu
 /// <summary>Uploads stream from Redis to the provider: a few at a time per replica keeps memory and sockets bounded.</summary>
 public sealed class ChunkReadyConsumerDefinition : ConsumerDefinition<ChunkReadyConsumer>
 {
-    public ChunkReadyConsumerDefinition() => ConcurrentMessageLimit = 8;
+    public ChunkReadyConsumerDefinition() => ConcurrentMessageLimit = 4;
 }
