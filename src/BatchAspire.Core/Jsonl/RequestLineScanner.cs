@@ -1,4 +1,5 @@
 using System.Text.Json;
+using System.Text.Unicode;
 
 namespace BatchAspire.Core.Jsonl;
 
@@ -21,6 +22,8 @@ public struct RequestLineInfo
     public JsonTokenType BodyToken;
     public JsonTokenType ModelToken;
     public string? Model;
+    /// <summary><c>body.stream</c> is <c>true</c>: the Batch API does not stream, and a provider refuses the whole batch for it.</summary>
+    public bool StreamRequested;
 
     /// <summary>A non-empty string custom_id.</summary>
     public readonly bool HasCustomId =>
@@ -46,6 +49,9 @@ public sealed class RequestLineScanner
         var info = new RequestLineInfo();
         var bom = line.StartsWith("\uFEFF"u8) ? 3 : 0;   // a UTF-8 BOM before the first line
         line = line[bom..];
+        // JSON text is UTF-8 (RFC 8259 §8.1). Utf8JsonReader checks that only when a string is decoded, so a line with
+        // stray bytes would read as valid here and then fail at the provider (the whole batch) or in our own readers.
+        if (!Utf8.IsValid(line)) return info;
         var reader = new Utf8JsonReader(line, Options);
         try
         {
@@ -112,11 +118,16 @@ public sealed class RequestLineScanner
         {
             // At depth+1 each token here is a property name of body.
             var isModel = reader.ValueTextEquals("model"u8) && info.ModelToken == JsonTokenType.None;
+            var isStream = !isModel && reader.ValueTextEquals("stream"u8);
             reader.Read();
             if (isModel)
             {
                 info.ModelToken = reader.TokenType;
                 if (reader.TokenType == JsonTokenType.String) info.Model = _models.Get(ref reader);
+            }
+            else if (isStream && reader.TokenType == JsonTokenType.True)
+            {
+                info.StreamRequested = true;
             }
             reader.Skip();
         }
