@@ -49,6 +49,10 @@ internal sealed class ChunkLineStream(IAsyncEnumerable<ReadOnlyMemory<byte>> lin
                 break;
             }
             _current = _lines.Current;
+            // The intake accepts a UTF-8 BOM at the start of a line (a file saved by an editor that writes one, or
+            // several such files concatenated); a provider reads it as a line that is not JSON and refuses the
+            // whole batch. The file keeps its bytes; the provider gets the request.
+            if (_current.Span.StartsWith("\uFEFF"u8)) _current = _current[3..];
             _newlinePending = true;
             LinesRead++;
         }
