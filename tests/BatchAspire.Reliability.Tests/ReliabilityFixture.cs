@@ -143,6 +143,12 @@ public sealed class ReliabilityFixture : IAsyncLifetime
     public async ValueTask DisposeAsync()
     {
         Ledger.WriteReport();
+        // Every service's console output of the run, for whoever has to find out why a scenario failed.
+        if (Control is not null)
+        {
+            await File.WriteAllLinesAsync(Path.Combine(AppContext.BaseDirectory, "reliability-console.log"),
+                Control.ConsoleLogs.Select(l => $"{l.Resource}: {l.Line}"));
+        }
         if (Redis is not null) await Redis.DisposeAsync();
         if (Control is not null) await Control.DisposeAsync();
         if (App is not null)
