@@ -191,6 +191,32 @@ public sealed class ServiceCrashTests(ReliabilityFixture fixture) : IAsyncLifeti
         await JobInvariant.CheckAsync(fixture, job, end, "intake killed mid-upload", Ct);
     }
 
+    [Fact]
+    public async Task CancelSentWhileTheSubmitterIsDeadEndsTheJobCancelledWithEveryRequestAnsweredOnce()
+    {
+        // 25 ms a line: each provider batch runs for 10 s, so the cancel finds work to stop.
+        await fixture.Sandbox.SetFaultsAsync(new { line_latency_ms = 25 }, Ct);
+        var job = await Jobs.SubmitAsync(fixture, "alpha", 2000, "cancel-crash", Ct);
+        Assert.True(await Jobs.WaitUntilAsync(async () => (await fixture.Sandbox.BatchesOfJobAsync(job.BatchId, Ct)).Count >= 2,
+            TimeSpan.FromSeconds(90), TimeSpan.FromMilliseconds(100), Ct), "the job never reached the provider");
+
+        var killed = await fixture.Control.KillAsync(ResourceNames.Submitter, 0, Ct);
+        using (var http = fixture.CreateIntakeClient())
+        using (var cancel = new HttpRequestMessage(HttpMethod.Post, $"/v1/batches/{job.BatchId}/cancel"))
+        {
+            cancel.Headers.Authorization = new("Bearer", fixture.KeyOf("alpha"));
+            using var response = await http.SendAsync(cancel, Ct);
+            Assert.Equal("cancelling", JsonDocument.Parse(await response.Content.ReadAsStringAsync(Ct)).RootElement.GetProperty("status").GetString());
+        }
+        await Task.Delay(TimeSpan.FromSeconds(2), Ct);
+        await fixture.Control.StartAsync(killed, Ct);
+        fixture.Ledger.Note("cancel while the submitter is dead", kills: 1, restarts: 1);
+
+        var end = await Jobs.WaitForEndAsync(fixture, job, TimeSpan.FromMinutes(3), Ct);
+        var report = await JobInvariant.CheckAsync(fixture, job, end, "cancel while the submitter is dead", Ct, "cancelled");
+        Assert.True(report.Errors > 0, $"nothing was cancelled: {report}");
+    }
+
     private async Task<long> GetsOfJobAsync(SubmittedJob job)
     {
         var ids = (await fixture.Sandbox.BatchesOfJobAsync(job.BatchId, Ct)).Select(b => b.GetProperty("id").GetString()!).ToList();
