@@ -4,8 +4,8 @@ using BatchAspire.Reliability.Tests.Harness;
 namespace BatchAspire.Reliability.Tests;
 
 /// <summary>
-/// Kills at random points: while jobs run, a random service (submitter, a poller replica, results, intake, or the
-/// provider itself) is SIGKILLed at a random moment and restarted after a random pause, several times per job. CI
+/// Kills at random points: while jobs run, a random service (submitter, a poller replica, results, intake, the
+/// provider itself, or Redis) is SIGKILLed at a random moment and restarted after a random pause, several times per job. CI
 /// runs one round; <c>BATCHASPIRE_SOAK_ITERATIONS=N</c> (scripts/soak.sh) runs N rounds, and
 /// <c>BATCHASPIRE_SOAK_SEED</c> replays a sequence (the seed is printed in the test output).
 /// </summary>
@@ -15,7 +15,7 @@ public sealed class RandomKillTests(ReliabilityFixture fixture, ITestOutputHelpe
     private const string Scenario = "random kills";
 
     private static readonly string[] Targets =
-        [ResourceNames.Submitter, ResourceNames.Poller, ResourceNames.Results, ResourceNames.Intake, ResourceNames.Sandbox];
+        [ResourceNames.Submitter, ResourceNames.Poller, ResourceNames.Results, ResourceNames.Intake, ResourceNames.Sandbox, ResourceNames.Cache];
 
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 

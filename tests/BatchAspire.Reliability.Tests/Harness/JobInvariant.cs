@@ -67,7 +67,20 @@ public static class JobInvariant
         Assert.Equal(output.Count, counts.GetProperty("completed").GetInt32());
         Assert.Equal(errors.Count, counts.GetProperty("failed").GetInt32());
         Assert.True(duplicates == 0, $"a chunk attempt got more than one provider batch: {report}");
+        AssertNothingGivenUp(fixture);
         return report;
+    }
+
+    /// <summary>
+    /// No service has dead-lettered a message (MassTransit logs <c>R-FAULT</c> when it moves one to an <c>_error</c>
+    /// queue, and nothing sends it again) or lost a background loop (which stops its host) so far in this run.
+    /// </summary>
+    public static void AssertNothingGivenUp(ReliabilityFixture fixture)
+    {
+        var given = fixture.Control.ConsoleLogs
+            .Where(l => l.Line.Contains("R-FAULT", StringComparison.Ordinal) || l.Line.Contains("BackgroundService failed", StringComparison.Ordinal))
+            .Take(5).Select(l => $"{l.Resource}: {l.Line}").ToList();
+        Assert.True(given.Count == 0, "a service gave up: " + string.Join(" | ", given));
     }
 
     /// <summary>The job's provider batches at the Sandbox, and how many chunk attempts got more than one.</summary>
