@@ -33,6 +33,13 @@ internal sealed class BatchApiClient(Uri baseUrl, string apiKey) : IDisposable
         return (await SendAsync(request, ct)).GetProperty("id").GetString()!;
     }
 
+    /// <summary>GET of any JSON resource relative to the base URL.</summary>
+    public async Task<JsonElement> GetJsonAsync(string path, CancellationToken ct)
+    {
+        using var request = Request(HttpMethod.Get, path);
+        return await SendAsync(request, ct);
+    }
+
     public async Task<JsonElement> RetrieveBatchAsync(string batchId, CancellationToken ct)
     {
         using var request = Request(HttpMethod.Get, $"batches/{batchId}");

@@ -45,10 +45,14 @@ internal sealed class RunningSystem : IAsyncDisposable
         foreach (var project in builder.Resources.OfType<ProjectResource>())
         {
             project.Annotations.Add(new EnvironmentCallbackAnnotation(context => context.EnvironmentVariables.Remove("OTEL_EXPORTER_OTLP_ENDPOINT")));
-            // For profiling with Linux perf: DOTNET_PerfMapEnabled=1 on the benchmark reaches every service.
-            if (Environment.GetEnvironmentVariable("DOTNET_PerfMapEnabled") is { Length: > 0 } perfMap)
+            // For profiling with Linux perf: DOTNET_PerfMapEnabled=1 (and DOTNET_EnableWriteXorExecute=0, so perf can
+            // resolve JIT-compiled frames) on the benchmark reach every service.
+            foreach (var name in new[] { "DOTNET_PerfMapEnabled", "DOTNET_EnableWriteXorExecute" })
             {
-                project.Annotations.Add(new EnvironmentCallbackAnnotation("DOTNET_PerfMapEnabled", () => perfMap));
+                if (Environment.GetEnvironmentVariable(name) is { Length: > 0 } value)
+                {
+                    project.Annotations.Add(new EnvironmentCallbackAnnotation(name, () => value));
+                }
             }
         }
         var app = await builder.BuildAsync();

@@ -32,7 +32,9 @@ internal static class Timeline
         Console.WriteLine("Where the BatchAspire run's time went (s from the start of the upload; provider times have 1 s resolution):");
         Console.WriteLine($"  upload to the intake returned      {At(marks.UploadedMs)}");
         Console.WriteLine($"  batch create returned              {At(marks.CreatedMs)}");
-        Console.WriteLine($"  | {"chunk",5} | {"lines",6} | {"create",6} | {"created",7} | {"running",7} | {"done",5} | {"polled",6} | {"stored",6} |");
+        var stats = await provider.GetJsonAsync("../sandbox/stats", ct);
+        var gets = stats.TryGetProperty("batch_gets", out var map) ? map.EnumerateObject().ToDictionary(p => p.Name, p => p.Value.GetInt64()) : [];
+        Console.WriteLine($"  | {"chunk",5} | {"lines",6} | {"create",6} | {"created",7} | {"running",7} | {"done",5} | {"polled",6} | {"stored",6} | {"GETs",4} |");
         var rows = new List<(double? Submitted, double? ProviderDone, double? Polled, double? Stored)>();
         foreach (var chunkId in chunkIds)
         {
@@ -47,7 +49,9 @@ internal static class Timeline
                 batch is not null && batch.TryGetValue(field, out var value) && value.ValueKind == JsonValueKind.Number ? value.GetInt64() * 1000.0 : null;
             var row = (Ms(chunk, ChunkFields.SubmittedAtMs), ProviderSeconds("completed_at"), Ms(chunk, ChunkPollFields.StatusChangedAtMs), Ms(chunk, ChunkFields.ResultsDone));
             rows.Add(row);
-            Console.WriteLine($"  | {ChunkIds.NumberOf(chunkId),5} | {chunk.GetValueOrDefault(ChunkFields.Count, "?"),6} | {At(Ms(chunk, ChunkFields.CreateStartedAtMs)),6} | {At(row.Item1),7} | {At(ProviderSeconds("in_progress_at")),7} | {At(row.Item2),5} | {At(row.Item3),6} | {At(row.Item4),6} |");
+            // GETs of the provider batch by the pollers (counted by the Sandbox before the timeline asked for any).
+            var polls = providerBatchId is not null && gets.TryGetValue(providerBatchId, out var n) ? n.ToString(CultureInfo.InvariantCulture) : "-";
+            Console.WriteLine($"  | {ChunkIds.NumberOf(chunkId),5} | {chunk.GetValueOrDefault(ChunkFields.Count, "?"),6} | {At(Ms(chunk, ChunkFields.CreateStartedAtMs)),6} | {At(row.Item1),7} | {At(ProviderSeconds("in_progress_at")),7} | {At(row.Item2),5} | {At(row.Item3),6} | {At(row.Item4),6} | {polls,4} |");
         }
         Console.WriteLine($"  job finalizing (results assembling)  {At(Seconds(job, JobFields.FinalizingAt))}");
         Console.WriteLine($"  job completed                      {At(Seconds(job, JobFields.CompletedAt))}");
