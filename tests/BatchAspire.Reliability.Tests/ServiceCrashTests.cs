@@ -67,10 +67,12 @@ public sealed class ServiceCrashTests(ReliabilityFixture fixture) : IAsyncLifeti
     [Fact]
     public async Task PollersKilledWhileHoldingLeasesAreReplacedAndEveryChunkIsFinishedOnce()
     {
-        // Every GET of a provider batch takes 1.5 s to answer: a poller holds its lease for that long.
+        // Every GET of a provider batch takes 1.5 s to answer: a poller holds its lease for that long. Lines take 50 ms,
+        // so each 400-line provider batch runs about 20 s: the job is still open for the second kill, after the first
+        // replica's restart (at 2 ms a line the job could end before it, and no GET would come to wait for).
         await fixture.Sandbox.SetFaultsAsync(new
         {
-            response_delay_ms = 1500, response_delay_method = "GET", response_delay_path_prefix = "/v1/batches/", line_latency_ms = 2,
+            response_delay_ms = 1500, response_delay_method = "GET", response_delay_path_prefix = "/v1/batches/", line_latency_ms = 50,
         }, Ct);
         var job = await Jobs.SubmitAsync(fixture, "alpha", 1600, "poller-kill", Ct);
         var replicas = fixture.Control.InstancesOf(ResourceNames.Poller);
