@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using BatchAspire.Bench;
 using BatchAspire.Intake.Bench;
 
 // Two roles in one executable: the benchmark driver, and (started by it) the discard-only baseline server.
@@ -38,12 +39,22 @@ foreach (var (size, intake, baseline) in results)
 {
     var ratio = intake.MegabytesPerSecond / baseline.MegabytesPerSecond;
     met &= ratio >= 0.5 && intake.PeakGrowthMegabytes < 64;
-    Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-        $"| {size / 1e6:F0} MB | {intake.MegabytesPerSecond:F1} | {baseline.MegabytesPerSecond:F1} | {ratio:F2} | {intake.PeakGrowthMegabytes:F1} MB | {baseline.PeakGrowthMegabytes:F1} MB | {intake.CpuMillisecondsPerMegabyte:F1} | {baseline.CpuMillisecondsPerMegabyte:F1} |"));
+    Console.WriteLine(F($"| {size / 1e6:F0} MB | {intake.MegabytesPerSecond:F1} | {baseline.MegabytesPerSecond:F1} | {ratio:F2} | {intake.PeakGrowthMegabytes:F1} MB | {baseline.PeakGrowthMegabytes:F1} MB | {intake.CpuMillisecondsPerMegabyte:F1} | {baseline.CpuMillisecondsPerMegabyte:F1} |"));
+}
+Console.WriteLine();
+foreach (var (size, intake, baseline) in results)
+{
+    var ratio = intake.MegabytesPerSecond / baseline.MegabytesPerSecond;
+    BenchFigure.Print("2. intake upload", F($"{size / 1e6:F0} MB, {lines:N0} lines: throughput"), F($"{intake.MegabytesPerSecond:F1} MB/s"),
+        F($"{baseline.MegabytesPerSecond:F1} MB/s (discard-only endpoint)"), ratio, ">= 0.50", ratio >= 0.5);
+    BenchFigure.Print("2. intake upload", F($"{size / 1e6:F0} MB, {lines:N0} lines: peak memory growth"), F($"{intake.PeakGrowthMegabytes:F1} MB"),
+        F($"{baseline.PeakGrowthMegabytes:F1} MB (discard-only endpoint)"), null, "< 64 MB", intake.PeakGrowthMegabytes < 64);
 }
 Console.WriteLine();
 Console.WriteLine($"Goal (throughput ratio >= 0.50, intake peak RSS growth < 64 MB): {(met ? "met" : "NOT met")}. Took {watch.Elapsed.TotalSeconds:F0} s; load average at end: {LoadAverage()}.");
 return strict && !met ? 1 : 0;
+
+static string F(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
 
 // Other work on the machine shows up in both columns, but more in the intake's (it needs more CPU per byte).
 static string LoadAverage() => File.Exists("/proc/loadavg") ? string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "n/a";

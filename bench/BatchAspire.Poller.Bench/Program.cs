@@ -1,4 +1,6 @@
 using System.Diagnostics;
+using System.Globalization;
+using BatchAspire.Bench;
 using BatchAspire.Core.Jobs;
 using BatchAspire.Core.Polling;
 using BatchAspire.Core.Redis;
@@ -66,6 +68,14 @@ var doubles = results.Sum(r => r.Doubles);
 Console.WriteLine();
 Console.WriteLine($"Goal 4 replicas >= 3x one replica: {(four >= 3 ? "met" : "NOT met")} ({four:F2}x). " +
                   $"Goal zero double polls: {(doubles == 0 ? "met" : "NOT met")} ({doubles}).");
+foreach (var r in results.Skip(1))
+{
+    BenchFigure.Print("3. poller scale-out", $"{chunks:N0} open chunks, 20 ms GETs: {r.Replicas} replicas",
+        string.Create(CultureInfo.InvariantCulture, $"{r.PollsPerSecond:F0} polls/s"),
+        string.Create(CultureInfo.InvariantCulture, $"{baseline:F0} polls/s (1 replica)"), r.PollsPerSecond / baseline,
+        r.Replicas == 4 ? ">= 3.00" : "-", r.Replicas == 4 ? r.PollsPerSecond / baseline >= 3 : null);
+}
+BenchFigure.Print("3. poller scale-out", "double polls, all runs", doubles.ToString(CultureInfo.InvariantCulture), "-", null, "0", doubles == 0);
 // A double poll is a correctness failure; a missed ratio on a noisy machine is reported, not fatal.
 return doubles == 0 ? 0 : 1;
 

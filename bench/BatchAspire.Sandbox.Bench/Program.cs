@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using BatchAspire.Bench;
 using BatchAspire.Sandbox.Bench;
 
 // dotnet run -c Release --project bench/BatchAspire.Sandbox.Bench -- [--short]
@@ -58,6 +59,16 @@ try
     Console.WriteLine("Peak memory of the Sandbox process (VmHWM over the warm-up, then upload, process, download):");
     Console.WriteLine($"  {F(Mb(small.Bytes), "N0")} MB file: {F(smallRun.PeakRssBytes / 1048576.0)} MiB");
     Console.WriteLine($"  {F(Mb(large.Bytes), "N0")} MB file: {F(largeRun.PeakRssBytes / 1048576.0)} MiB  (x{F((double)largeRun.PeakRssBytes / smallRun.PeakRssBytes, "N2")} for a x{F((double)large.Bytes / small.Bytes, "N0")} larger file)");
+    Console.WriteLine();
+    var uploadRate = Mb(large.Bytes) / largeRun.Upload.TotalSeconds;
+    var linesRate = large.Lines / largeRun.Processing.TotalSeconds;
+    var sizeLabel = $"{F(Mb(large.Bytes), "N0")} MB, {large.Lines:N0} lines";
+    BenchFigure.Print("sandbox", $"{sizeLabel}: upload", $"{F(uploadRate)} MB/s", $"{F(copyMbPerSecond)} MB/s (file copy)", uploadRate / copyMbPerSecond, "-", null);
+    BenchFigure.Print("sandbox", $"{sizeLabel}: processing, local executor", $"{F(linesRate, "N0")} lines/s",
+        $"{F(copyLinesPerSecond, "N0")} lines/s (file copy)", linesRate / copyLinesPerSecond, "-", null);
+    var growth = (double)largeRun.PeakRssBytes / smallRun.PeakRssBytes;
+    BenchFigure.Print("sandbox", $"peak memory, {F(Mb(large.Bytes), "N0")} MB vs {F(Mb(small.Bytes), "N0")} MB file",
+        $"{F(largeRun.PeakRssBytes / 1048576.0)} MiB", $"{F(smallRun.PeakRssBytes / 1048576.0)} MiB", growth, "flat (< 1.50)", growth < 1.5);
 }
 finally
 {
