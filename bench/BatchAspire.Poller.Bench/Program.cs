@@ -71,8 +71,8 @@ Console.WriteLine($"Goal 4 replicas >= 3x one replica: {(four >= 3 ? "met" : "NO
 foreach (var r in results.Skip(1))
 {
     BenchFigure.Print("3. poller scale-out", $"{chunks:N0} open chunks, 20 ms GETs: {r.Replicas} replicas",
-        string.Create(CultureInfo.InvariantCulture, $"{r.PollsPerSecond:F0} polls/s"),
-        string.Create(CultureInfo.InvariantCulture, $"{baseline:F0} polls/s (1 replica)"), r.PollsPerSecond / baseline,
+        string.Create(CultureInfo.InvariantCulture, $"{r.PollsPerSecond:N0} polls/s"),
+        string.Create(CultureInfo.InvariantCulture, $"{baseline:N0} polls/s (1 replica)"), r.PollsPerSecond / baseline,
         r.Replicas == 4 ? ">= 3.00" : "-", r.Replicas == 4 ? r.PollsPerSecond / baseline >= 3 : null);
 }
 BenchFigure.Print("3. poller scale-out", "double polls, all runs", doubles.ToString(CultureInfo.InvariantCulture), "-", null, "0", doubles == 0);
