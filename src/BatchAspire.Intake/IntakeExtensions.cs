@@ -2,6 +2,7 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using BatchAspire.Intake.Auth;
 using BatchAspire.Intake.Batches;
+using BatchAspire.Intake.Files;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Http.Features;
 
@@ -19,6 +20,8 @@ public static class IntakeExtensions
             .Validate(o => o.ApiKeys.All(k => !string.IsNullOrWhiteSpace(k.Tenant) && k.Sha256 is { Length: 64 } h && h.All(char.IsAsciiHexDigit)),
                 "Every Intake:ApiKeys entry needs a Tenant and a Sha256 of 64 hex digits.")
             .Validate(o => o.RepublishAfter > TimeSpan.Zero && o.RepublishInterval > TimeSpan.Zero, "Intake:RepublishAfter and RepublishInterval must be positive.")
+            .Validate(o => o.ExpiredFileRetention >= TimeSpan.Zero && o.ExpiredFileSweepInterval > TimeSpan.Zero,
+                "Intake:ExpiredFileRetention must not be negative and ExpiredFileSweepInterval must be positive.")
             .ValidateOnStart();
 
         services.AddSingleton<ApiKeyRegistry>();
@@ -28,6 +31,7 @@ public static class IntakeExtensions
 
         services.AddBatchStores();
         services.AddHostedService<ValidatingJobRepublisher>();
+        services.AddHostedService<ExpiredFileSweeper>();
 
         services.ConfigureHttpJsonOptions(json =>
         {

@@ -24,6 +24,12 @@ internal static partial class IntakeLog
     [LoggerMessage(Level = LogLevel.Error, Message = "Looking for stranded validating jobs failed")]
     public static partial void RepublishFailed(ILogger logger, Exception exception);
 
+    [LoggerMessage(Level = LogLevel.Information, Message = "Deleted {Count} expired files")]
+    public static partial void ExpiredFilesDeleted(ILogger logger, int count);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Deleting expired files failed; the next sweep tries again")]
+    public static partial void ExpiredFileSweepFailed(ILogger logger, Exception exception);
+
     [LoggerMessage(Level = LogLevel.Warning, Message = "No API keys are configured (Intake:ApiKeys): every request will get 401")]
     public static partial void NoApiKeys(ILogger logger);
 }

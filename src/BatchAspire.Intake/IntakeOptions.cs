@@ -29,6 +29,16 @@ public sealed class IntakeOptions
     /// <summary>How often the re-publisher looks for such jobs.</summary>
     public TimeSpan RepublishInterval { get; set; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>
+    /// How long an expired file's bytes stay before the sweeper deletes them. The file is hidden from its tenant at
+    /// once; the bytes stay so that a batch created just before its input expired can still run (and retry) to the end
+    /// of its 24 h window.
+    /// </summary>
+    public TimeSpan ExpiredFileRetention { get; set; } = TimeSpan.FromHours(48);
+
+    /// <summary>How often the sweeper looks for expired files to delete.</summary>
+    public TimeSpan ExpiredFileSweepInterval { get; set; } = TimeSpan.FromMinutes(10);
+
     /// <summary>How long a request waits for the broker to confirm a publish before answering anyway (the job is already durable).</summary>
     public TimeSpan PublishTimeout { get; set; } = TimeSpan.FromSeconds(10);
 

@@ -1,5 +1,6 @@
 using BatchAspire.Contracts;
 using BatchAspire.Core.Chunks;
+using BatchAspire.Core.Files;
 using BatchAspire.Core.Jobs;
 using BatchAspire.Core.Redis;
 using MassTransit.Testing;
@@ -46,6 +47,9 @@ public sealed class PipelineTests : IAsyncLifetime
         var output = await _pipeline.ReadFileAsync(ended[JobFields.OutputFileId]);
         ResultFiles.AssertEveryRequestOnceInInputOrder(2_500, output, []);
         Assert.All(output, line => Assert.Equal(200, ResultFiles.StatusCode(line)));
+        // The output file expires like any file, and the expired-file sweeper finds it by its expiry.
+        var outputExpiresAt = (long)await _pipeline.Db.HashGetAsync(RedisKeys.File(ended[JobFields.OutputFileId]!), FileFields.ExpiresAt);
+        Assert.Equal(outputExpiresAt, await _pipeline.Db.SortedSetScoreAsync(RedisKeys.ExpiringFiles, ended[JobFields.OutputFileId]));
         Assert.Equal(3, (await _pipeline.Chunks.ListAsync(job.JobId)).Count);
         Assert.Equal(3, (await _sandbox.BatchesOfJobAsync(job.JobId, Ct)).Count);
         Assert.Equal(0, await _pipeline.Db.SortedSetLengthAsync(RedisKeys.OpenJobs));

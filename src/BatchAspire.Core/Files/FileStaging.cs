@@ -16,8 +16,9 @@ internal sealed class FileStaging(IDatabase db, string fileId, int depth = 1)
     /// <summary>Staging keys outlive a crashed writer by at most this long.</summary>
     internal static readonly TimeSpan Ttl = TimeSpan.FromHours(6);
 
-    // Rename whichever staging keys exist, drop their TTL, write the hash last and list the file.
-    private static readonly LuaScript CommitScript = LuaScript.Prepare("""
+    // Rename whichever staging keys exist, drop their TTL, write the hash last, list the file, and index it by its
+    // expiry for the sweeper.
+    private static readonly LuaScript CommitScript = LuaScript.Prepare($$"""
         for i = 1, 4 do
           if redis.call('EXISTS', KEYS[i]) == 1 then
             redis.call('RENAME', KEYS[i], KEYS[i + 4])
@@ -27,6 +28,8 @@ internal sealed class FileStaging(IDatabase db, string fileId, int depth = 1)
         local seq = redis.call('INCR', KEYS[11])
         redis.call('HSET', KEYS[9], 'seq', seq, unpack(ARGV, 2))
         redis.call('ZADD', KEYS[10], seq, ARGV[1])
+        local expiresAt = redis.call('HGET', KEYS[9], '{{FileFields.ExpiresAt}}')
+        if expiresAt then redis.call('ZADD', KEYS[12], expiresAt, ARGV[1]) end
         return seq
         """);
 
@@ -93,7 +96,7 @@ internal sealed class FileStaging(IDatabase db, string fileId, int depth = 1)
         [
             _data, _lens, _segs, _ids,
             RedisKeys.FileData(FileId), RedisKeys.FileLineLengths(FileId), RedisKeys.FileSegments(FileId), RedisKeys.FileCustomIds(FileId),
-            RedisKeys.File(FileId), RedisKeys.TenantFiles(tenant), RedisKeys.Sequence,
+            RedisKeys.File(FileId), RedisKeys.TenantFiles(tenant), RedisKeys.Sequence, RedisKeys.ExpiringFiles,
         ];
         var result = await db.ScriptEvaluateAsync(CommitScript.ExecutableScript, keys, [.. args]);
         return (long)result;

@@ -51,6 +51,13 @@ public interface IFileStore
     /// <summary>Deletes one of the tenant's files; false when it is unknown (or another tenant's).</summary>
     Task<bool> DeleteAsync(string tenant, string fileId, CancellationToken ct = default);
 
+    /// <summary>
+    /// Deletes, with every key they have, up to <paramref name="max"/> files whose <c>expires_at</c> is before
+    /// <paramref name="expiredBefore"/>; returns their ids. Expired files are hidden from their tenant at once
+    /// (404, left out of lists); this frees their space.
+    /// </summary>
+    Task<IReadOnlyList<string>> DeleteExpiredAsync(DateTimeOffset expiredBefore, int max, CancellationToken ct = default);
+
     /// <summary>The stored line analysis of an uploaded file (null for written files).</summary>
     Task<FileAnalysis?> GetAnalysisAsync(string fileId, CancellationToken ct = default);
 }

@@ -20,6 +20,7 @@ public sealed class RedisFileStore(IConnectionMultiplexer redis, TimeProvider ti
         if redis.call('HGET', KEYS[1], 'tenant') ~= ARGV[1] then return 0 end
         redis.call('DEL', KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5])
         redis.call('ZREM', KEYS[6], ARGV[2])
+        redis.call('ZREM', KEYS[7], ARGV[2])
         return 1
         """);
 
@@ -193,10 +194,33 @@ public sealed class RedisFileStore(IConnectionMultiplexer redis, TimeProvider ti
         RedisKey[] keys =
         [
             RedisKeys.File(fileId), RedisKeys.FileData(fileId), RedisKeys.FileLineLengths(fileId),
-            RedisKeys.FileSegments(fileId), RedisKeys.FileCustomIds(fileId), RedisKeys.TenantFiles(tenant),
+            RedisKeys.FileSegments(fileId), RedisKeys.FileCustomIds(fileId), RedisKeys.TenantFiles(tenant), RedisKeys.ExpiringFiles,
         ];
         var deleted = await Db.ScriptEvaluateAsync(DeleteScript.ExecutableScript, keys, [tenant, fileId]);
         return (long)deleted == 1;
+    }
+
+    public async Task<IReadOnlyList<string>> DeleteExpiredAsync(DateTimeOffset expiredBefore, int max, CancellationToken ct = default)
+    {
+        var expired = await Db.SortedSetRangeByScoreAsync(RedisKeys.ExpiringFiles, double.NegativeInfinity,
+            expiredBefore.ToUnixTimeSeconds(), Exclude.Stop, take: max);
+        var deleted = new List<string>(expired.Length);
+        foreach (var id in expired)
+        {
+            ct.ThrowIfCancellationRequested();
+            var fileId = (string)id!;
+            // The owner is read first so the delete script names every key it touches; it checks the owner again.
+            if (await Db.HashGetAsync(RedisKeys.File(fileId), FileFields.Tenant) is { IsNull: false } tenant
+                && await DeleteAsync(tenant!, fileId, ct))
+            {
+                deleted.Add(fileId);
+            }
+            else
+            {
+                await Db.SortedSetRemoveAsync(RedisKeys.ExpiringFiles, id);   // already deleted by its owner
+            }
+        }
+        return deleted;
     }
 
     public async Task<FileAnalysis?> GetAnalysisAsync(string fileId, CancellationToken ct = default)

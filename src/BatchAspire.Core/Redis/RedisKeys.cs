@@ -15,6 +15,8 @@ public static class RedisKeys
     public static RedisKey FileLineLengths(string fileId) => $"ba:file:{fileId}:lens";
     public static RedisKey FileCustomIds(string fileId) => $"ba:file:{fileId}:ids";
     public static RedisKey TenantFiles(string tenant) => $"ba:tenant:{tenant}:files";
+    /// <summary>Every file that expires, scored by its <c>expires_at</c> (unix seconds): what the expired-file sweeper deletes.</summary>
+    public static readonly RedisKey ExpiringFiles = "ba:files:expiring";
 
     public static RedisKey Job(string jobId) => $"ba:{{{jobId}}}:job";
     public static RedisKey TenantBatches(string tenant) => $"ba:tenant:{tenant}:batches";

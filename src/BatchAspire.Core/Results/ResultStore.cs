@@ -124,7 +124,10 @@ public sealed class ResultStore(IConnectionMultiplexer redis)
     /// </summary>
     public async Task<CommitOutcome> CommitAsync(string jobId, JobCompletion completion, AssembledJob assembled)
     {
-        var keys = new List<RedisKey> { RedisKeys.Job(jobId), RedisKeys.OpenJobs, RedisKeys.Sequence, RedisKeys.TenantFiles(assembled.Request.Tenant) };
+        var keys = new List<RedisKey>
+        {
+            RedisKeys.Job(jobId), RedisKeys.OpenJobs, RedisKeys.Sequence, RedisKeys.TenantFiles(assembled.Request.Tenant), RedisKeys.ExpiringFiles,
+        };
         var args = new List<RedisValue>
         {
             jobId, completion.Status, StatusTimestampField(completion.Status),
@@ -278,7 +281,7 @@ public sealed class ResultStore(IConnectionMultiplexer redis)
             local costBatch, costStandard, tenant = arg(), arg(), arg()
             local files = {}
             for f = 1, 2 do
-              local spec = { keys = 4 + (f - 1) * 6 }
+              local spec = { keys = 5 + (f - 1) * 6 }
               spec.id, spec.lines, spec.bytes, spec.segs = arg(), arg(), arg(), arg()
               spec.filename, spec.purpose, spec.expires = arg(), arg(), arg()
               spec.parts = {}
@@ -323,7 +326,10 @@ public sealed class ResultStore(IConnectionMultiplexer redis)
                 redis.call('HSET', hash, '{{FileFields.Tenant}}', tenant, '{{FileFields.Filename}}', spec.filename,
                   '{{FileFields.Purpose}}', spec.purpose, '{{FileFields.Bytes}}', spec.bytes, '{{FileFields.CreatedAt}}', seconds,
                   '{{FileFields.Lines}}', spec.lines, '{{FileFields.Segments}}', string.len(spec.segs) / 4, '{{FileFields.Sequence}}', seq)
-                if spec.expires ~= '' then redis.call('HSET', hash, '{{FileFields.ExpiresAt}}', spec.expires) end
+                if spec.expires ~= '' then
+                  redis.call('HSET', hash, '{{FileFields.ExpiresAt}}', spec.expires)
+                  redis.call('ZADD', KEYS[5], spec.expires, spec.id)
+                end
                 redis.call('ZADD', KEYS[4], seq, spec.id)
               end
             end

@@ -1,5 +1,7 @@
 using BatchAspire.Core.Files;
 using BatchAspire.Core.Jsonl;
+using BatchAspire.Core.Redis;
+using StackExchange.Redis;
 
 namespace BatchAspire.Intake.Tests.Store;
 
@@ -205,11 +207,52 @@ public sealed class FileStoreTests(RedisFixture redis)
         Assert.False(await _store.DeleteAsync(tenant, file.Id, Ct));
     }
 
-    private async Task<StoredFile> UploadAsync(byte[] bytes, FileUploadLimits? limits = null, string? tenant = null, string purpose = "batch")
+    [Fact]
+    public async Task ExpiredFilesAreDeletedWithEveryKeyWhileOthersStay()
+    {
+        var tenant = RedisFixture.NewTenant();
+        var bytes = Jsonl.File([.. Jsonl.VariedRequests(3_000)]);
+        var expired = await UploadAsync(bytes, tenant: tenant, expiresAfterSeconds: 1);
+        var expiresLater = await UploadAsync(bytes, tenant: tenant, expiresAfterSeconds: 3_600);
+        var neverExpires = await UploadAsync(bytes, tenant: tenant);
+        var db = redis.Multiplexer.GetDatabase();
+        RedisKey[] KeysOf(string fileId) =>
+            [RedisKeys.File(fileId), RedisKeys.FileData(fileId), RedisKeys.FileLineLengths(fileId), RedisKeys.FileSegments(fileId), RedisKeys.FileCustomIds(fileId)];
+        Assert.Equal(5, await db.KeyExistsAsync(KeysOf(expired.Id)));
+
+        var deleted = await _store.DeleteExpiredAsync(DateTimeOffset.UtcNow.AddSeconds(10), 10_000, Ct);
+
+        Assert.Contains(expired.Id, deleted);
+        Assert.DoesNotContain(expiresLater.Id, deleted);
+        Assert.Equal(0, await db.KeyExistsAsync(KeysOf(expired.Id)));
+        Assert.Null(await db.SortedSetScoreAsync(RedisKeys.ExpiringFiles, expired.Id));
+        Assert.Equal(expiresLater.ExpiresAt, (long?)await db.SortedSetScoreAsync(RedisKeys.ExpiringFiles, expiresLater.Id));
+        Assert.Equal(5, await db.KeyExistsAsync(KeysOf(expiresLater.Id)));
+        Assert.Equal(5, await db.KeyExistsAsync(KeysOf(neverExpires.Id)));
+        var listed = (await _store.ListAsync(tenant, null, 100, false, null, Ct))!.Data.Select(f => f.Id).ToList();
+        Assert.Equal([neverExpires.Id, expiresLater.Id], listed);
+        Assert.DoesNotContain(expired.Id, await _store.DeleteExpiredAsync(DateTimeOffset.UtcNow.AddSeconds(10), 10_000, Ct));
+    }
+
+    [Fact]
+    public async Task AFileItsOwnerDeletedLeavesTheExpiryIndexToo()
+    {
+        var tenant = RedisFixture.NewTenant();
+        var file = await UploadAsync(Jsonl.File(Jsonl.Request("a")), tenant: tenant, expiresAfterSeconds: 3_600);
+        var db = redis.Multiplexer.GetDatabase();
+        Assert.NotNull(await db.SortedSetScoreAsync(RedisKeys.ExpiringFiles, file.Id));
+
+        Assert.True(await _store.DeleteAsync(tenant, file.Id, Ct));
+
+        Assert.Null(await db.SortedSetScoreAsync(RedisKeys.ExpiringFiles, file.Id));
+    }
+
+    private async Task<StoredFile> UploadAsync(byte[] bytes, FileUploadLimits? limits = null, string? tenant = null, string purpose = "batch",
+        long? expiresAfterSeconds = null)
     {
         await using var upload = _store.BeginUpload(tenant ?? RedisFixture.NewTenant(), limits ?? Limits);
         await upload.ReadFromAsync(new TricklingStream(bytes, 7_919), Ct);
-        return await upload.CommitAsync("input.jsonl", purpose, null, Ct);
+        return await upload.CommitAsync("input.jsonl", purpose, expiresAfterSeconds, Ct);
     }
 
     private async Task<List<string>> ReadAsync(string fileId, long first, long count)
