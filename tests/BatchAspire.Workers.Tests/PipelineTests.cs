@@ -51,8 +51,16 @@ public sealed class PipelineTests : IAsyncLifetime
         var outputExpiresAt = (long)await _pipeline.Db.HashGetAsync(RedisKeys.File(ended[JobFields.OutputFileId]!), FileFields.ExpiresAt);
         Assert.Equal(outputExpiresAt, await _pipeline.Db.SortedSetScoreAsync(RedisKeys.ExpiringFiles, ended[JobFields.OutputFileId]));
         Assert.Equal(3, (await _pipeline.Chunks.ListAsync(job.JobId)).Count);
-        Assert.Equal(3, (await _sandbox.BatchesOfJobAsync(job.JobId, Ct)).Count);
+        var providerBatches = await _sandbox.BatchesOfJobAsync(job.JobId, Ct);
+        Assert.Equal(3, providerBatches.Count);
         Assert.Equal(0, await _pipeline.Db.SortedSetLengthAsync(RedisKeys.OpenJobs));
+        // Once a chunk's results are stored its files at the provider are deleted (right after, not before, the job ends).
+        var providerFiles = providerBatches.SelectMany(b => new[] { b.GetProperty("input_file_id").GetString()!, b.GetProperty("output_file_id").GetString()! }).ToList();
+        Assert.Equal(6, providerFiles.Distinct().Count());
+        var deadline = DateTime.UtcNow.AddSeconds(15);
+        while (DateTime.UtcNow < deadline && (await Task.WhenAll(providerFiles.Select(f => _sandbox.HasFileAsync(f, Ct)))).Any(has => has))
+            await Task.Delay(100, Ct);
+        Assert.All(await Task.WhenAll(providerFiles.Select(f => _sandbox.HasFileAsync(f, Ct))), Assert.False);
     }
 
     [Fact]

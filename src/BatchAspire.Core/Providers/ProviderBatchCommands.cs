@@ -102,6 +102,20 @@ public sealed class ProviderBatchCommands(BatchClient batches, OpenAIFileClient 
             return (Stream)new ResponseStream(response.ContentStream ?? Stream.Null, response);
         }, cancellationToken);
 
+    /// <summary>DELETE /files/{id}. A file the provider no longer has (404) counts as deleted.</summary>
+    public Task DeleteFileAsync(string fileId, CancellationToken cancellationToken) =>
+        ProviderBatches.CallAsync("delete file", async options =>
+        {
+            try
+            {
+                await files.DeleteFileAsync(fileId, options.CancellationToken).ConfigureAwait(false);
+            }
+            catch (ClientResultException exception) when (exception.Status == 404)
+            {
+            }
+            return true;
+        }, cancellationToken);
+
     /// <summary>The content stream of a response that owns it: disposing the stream disposes the response.</summary>
     private sealed class ResponseStream(Stream inner, IDisposable owner) : Stream
     {

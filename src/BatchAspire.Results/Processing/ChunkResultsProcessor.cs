@@ -98,6 +98,28 @@ public sealed class ChunkResultsProcessor(
         logger.ChunkProcessed(chunk.Id, chunk.JobId, outcome.Finals, outcome.Retry.Count,
             complete.SuccessorChunkId ?? "none", outcome.Foreign);
         await finalizer.TryFinalizeAsync(chunk.JobId, force: false, publish, ct);
+        if (complete.CompletedNow && _options.DeleteProviderFiles) await DeleteProviderFilesAsync(chunk, ct);
+    }
+
+    /// <summary>
+    /// Best effort, once the chunk's results are stored for good: nothing reads these files again (a retry is a new
+    /// chunk with a new upload). A file left behind costs storage at the provider, not correctness, so a failure is
+    /// logged rather than sent round again.
+    /// </summary>
+    private async Task DeleteProviderFilesAsync(ChunkRecord chunk, CancellationToken ct)
+    {
+        foreach (var fileId in new[] { chunk.ProviderFileId, chunk[ChunkPollFields.ProviderOutputFileId], chunk[ChunkPollFields.ProviderErrorFileId] })
+        {
+            if (string.IsNullOrEmpty(fileId)) continue;
+            try
+            {
+                await provider.DeleteFileAsync(fileId, ct);
+            }
+            catch (Exception e) when (!ct.IsCancellationRequested)
+            {
+                logger.ProviderFileNotDeleted(e, fileId, chunk.Id);
+            }
+        }
     }
 
     private static async Task DeleteRunsAsync(ResultRunWriter output, ResultRunWriter error)

@@ -29,6 +29,12 @@ public sealed class ResultsOptions
     [Range(typeof(TimeSpan), "00:00:00", "1.00:00:00")]
     public TimeSpan CapacityRetryDelay { get; set; } = TimeSpan.FromMinutes(1);
 
+    /// <summary>
+    /// Whether a chunk's files at the provider (its input, output and error files) are deleted once its results are
+    /// stored: BatchAspire keeps what it needs in Redis, and a provider counts stored files against the account.
+    /// </summary>
+    public bool DeleteProviderFiles { get; set; } = true;
+
     /// <summary>The longest result line accepted from the provider.</summary>
     [Range(1024, int.MaxValue)]
     public int MaxResultLineBytes { get; set; } = 64 * 1024 * 1024;

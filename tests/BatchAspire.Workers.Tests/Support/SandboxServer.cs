@@ -88,6 +88,17 @@ public sealed class SandboxServer : IAsyncDisposable
         return found;
     }
 
+    /// <summary>Whether the provider still has the file (as the pipeline's key sees it).</summary>
+    public async Task<bool> HasFileAsync(string fileId, CancellationToken ct)
+    {
+        using var http = new HttpClient { BaseAddress = RootUrl };
+        http.DefaultRequestHeaders.Authorization = new("Bearer", ApiKey);
+        using var response = await http.GetAsync("v1/files/" + fileId, ct);
+        if (response.StatusCode == System.Net.HttpStatusCode.NotFound) return false;
+        response.EnsureSuccessStatusCode();
+        return true;
+    }
+
     public async Task<string> GetStatsAsync(CancellationToken ct)
     {
         using var http = new HttpClient { BaseAddress = RootUrl };
