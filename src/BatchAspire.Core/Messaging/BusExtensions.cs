@@ -85,6 +85,9 @@ public static class TransientFaults
                 case BatchAspire.Core.Providers.ProviderCallException { IsTransient: true }:
                 case HttpRequestException or TimeoutException or IOException:
                 case Polly.Timeout.TimeoutRejectedException:
+                // The provider client's circuit breaker opened after many failures: the provider is down for now, and
+                // the breaker lets calls through again on its own.
+                case Polly.CircuitBreaker.BrokenCircuitException:
                     return true;
                 case AggregateException aggregate when aggregate.InnerExceptions.Any(IsOutage):
                     return true;

@@ -1,0 +1,38 @@
+using BatchAspire.Core.Providers;
+using Microsoft.Extensions.Hosting;
+using Polly.CircuitBreaker;
+
+namespace BatchAspire.Core.Tests;
+
+public sealed class TransientFaultTests
+{
+    public static TheoryData<Exception> Outages =>
+    [
+        new ProviderCallException("download file", 500, "server_error", null),
+        new ProviderCallException("create batch", 429, null, "rate_limit_exceeded"),
+        new HttpRequestException("connection refused"),
+        new Polly.Timeout.TimeoutRejectedException(),
+        // The provider client's circuit breaker: open after a long run of 5xx, it fails calls without sending them.
+        new BrokenCircuitException(),
+        new IsolatedCircuitException(),
+        new InvalidOperationException("wrapped", new BrokenCircuitException()),
+        new StackExchange.Redis.RedisConnectionException(StackExchange.Redis.ConnectionFailureType.UnableToConnect, "down"),
+    ];
+
+    public static TheoryData<Exception> Faults =>
+    [
+        new ProviderCallException("create batch", 400, "invalid_request_error", "invalid_value"),
+        new InvalidOperationException("a bug"),
+        new ArgumentException("bad message"),
+    ];
+
+    [Theory]
+    [MemberData(nameof(Outages))]
+    public void AnOutageOfWhatAMessageNeedsIsRetriedForAsLongAsItLasts(Exception exception) =>
+        Assert.True(TransientFaults.IsOutage(exception));
+
+    [Theory]
+    [MemberData(nameof(Faults))]
+    public void AFaultOfTheMessageOrTheCodeIsNotAnOutage(Exception exception) =>
+        Assert.False(TransientFaults.IsOutage(exception));
+}
