@@ -1,5 +1,8 @@
+using System.ClientModel;
+using System.ClientModel.Primitives;
 using BatchAspire.Core.Providers;
 using Microsoft.Extensions.Hosting;
+using OpenAI;
 using Polly.CircuitBreaker;
 
 namespace BatchAspire.Core.Tests;
@@ -35,4 +38,24 @@ public sealed class TransientFaultTests
     [MemberData(nameof(Faults))]
     public void AFaultOfTheMessageOrTheCodeIsNotAnOutage(Exception exception) =>
         Assert.False(TransientFaults.IsOutage(exception));
+
+    [Fact]
+    public async Task AProviderThatDoesNotAnswerIsAnOutage()
+    {
+        // Nothing listens on the discard port: the connection is refused, as when the provider (or the Sandbox) is down.
+        using var http = new HttpClient();
+        var client = new OpenAIClient(new ApiKeyCredential("sk-test"), new OpenAIClientOptions
+        {
+            Endpoint = new Uri("http://127.0.0.1:9/v1"),
+            Transport = new HttpClientPipelineTransport(http),
+            RetryPolicy = new ClientRetryPolicy(maxRetries: 0),
+        });
+#pragma warning disable OPENAI001 // the Batch API is experimental in the SDK
+        var commands = new ProviderBatchCommands(client.GetBatchClient(), client.GetOpenAIFileClient());
+#pragma warning restore OPENAI001
+
+        var refused = await Assert.ThrowsAnyAsync<Exception>(() => commands.OpenContentAsync("file-abc", TestContext.Current.CancellationToken));
+
+        Assert.True(TransientFaults.IsOutage(refused), $"{refused.GetType().FullName}: {refused.Message}");
+    }
 }

@@ -14,8 +14,11 @@ public sealed class ProviderCallException(string operation, int status, string? 
     public string? ErrorType { get; } = errorType;
     public string? ErrorCode { get; } = errorCode;
 
-    /// <summary>408, 429 and 5xx: worth asking again later.</summary>
-    public bool IsTransient => Status is 408 or 429 or >= 500;
+    /// <summary>
+    /// No answer at all (status 0: the connection was refused or reset, as when the provider is down), 408, 429 and
+    /// 5xx: worth asking again later.
+    /// </summary>
+    public bool IsTransient => Status is 0 or 408 or 429 or >= 500;
 }
 
 /// <summary>The provider answered 2xx with a body that is not what the OpenAI API defines.</summary>
