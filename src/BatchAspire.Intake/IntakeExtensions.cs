@@ -30,7 +30,7 @@ public static class IntakeExtensions
         services.AddAuthorization();
 
         services.AddBatchStores();
-        services.AddHostedService<ValidatingJobRepublisher>();
+        services.AddHostedService<StrandedJobRepublisher>();
         services.AddHostedService<ExpiredFileSweeper>();
 
         services.ConfigureHttpJsonOptions(json =>

@@ -21,7 +21,10 @@ internal static partial class IntakeLog
     [LoggerMessage(Level = LogLevel.Warning, Message = "Job {JobId} stayed validating too long; published JobAccepted again")]
     public static partial void JobRepublished(ILogger logger, string jobId);
 
-    [LoggerMessage(Level = LogLevel.Error, Message = "Looking for stranded validating jobs failed")]
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Job {JobId} stayed cancelling too long; published JobCancelRequested again")]
+    public static partial void CancelRepublished(ILogger logger, string jobId);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Looking for stranded validating or cancelling jobs failed")]
     public static partial void RepublishFailed(ILogger logger, Exception exception);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Deleted {Count} expired files")]

@@ -34,4 +34,10 @@ public interface IJobStore
     /// (across intake replicas). Entries whose job has moved on or is gone are removed.
     /// </summary>
     Task<IReadOnlyList<string>> ClaimStaleValidatingAsync(DateTimeOffset olderThan, int max, CancellationToken ct = default);
+
+    /// <summary>
+    /// The same for <c>ba:jobs:cancelling</c>: jobs still <c>cancelling</c> whose cancel was sent before
+    /// <paramref name="olderThan"/> (a lost <c>JobCancelRequested</c>, or provider batches slow to cancel).
+    /// </summary>
+    Task<IReadOnlyList<string>> ClaimStaleCancellingAsync(DateTimeOffset olderThan, int max, CancellationToken ct = default);
 }

@@ -23,15 +23,17 @@ public sealed class RedisJobStore(IConnectionMultiplexer redis, TimeProvider tim
         if s == 'validating' or s == 'in_progress' or s == 'finalizing' then
           redis.call('HSET', KEYS[1], 'status', 'cancelling')
           redis.call('HSETNX', KEYS[1], 'cancelling_at', ARGV[2])
+          redis.call('ZADD', KEYS[2], ARGV[4], ARGV[3])
           return {s, 1, 1}
         end
         return {s, 1, 0}
         """);
 
+    // Claims a job of a waiting set (validating, cancelling) while the job still has that status; drops it otherwise.
     private static readonly LuaScript ClaimScript = LuaScript.Prepare("""
         local score = redis.call('ZSCORE', KEYS[1], ARGV[1])
         if not score or tonumber(score) > tonumber(ARGV[2]) then return 0 end
-        if redis.call('HGET', KEYS[2], 'status') == 'validating' then
+        if redis.call('HGET', KEYS[2], 'status') == ARGV[4] then
           redis.call('ZADD', KEYS[1], 'XX', ARGV[3], ARGV[1])
           return 1
         end
@@ -107,24 +109,29 @@ public sealed class RedisJobStore(IConnectionMultiplexer redis, TimeProvider tim
     public async Task<CancelOutcome> RequestCancelAsync(string tenant, string jobId, long now, CancellationToken ct = default)
     {
         if (!IsJobId(jobId)) return new CancelOutcome(false, null, false);
-        var result = (RedisResult[])(await Db.ScriptEvaluateAsync(CancelScript.ExecutableScript, [RedisKeys.Job(jobId)], [tenant, now]))!;
+        var result = (RedisResult[])(await Db.ScriptEvaluateAsync(CancelScript.ExecutableScript, [RedisKeys.Job(jobId), RedisKeys.CancellingJobs], [tenant, now, jobId, now * 1000]))!;
         return (long)result[1] == 0
             ? new CancelOutcome(false, null, false)
             : new CancelOutcome(true, (string?)result[0], (long)result[2] == 1);
     }
 
-    public async Task<IReadOnlyList<string>> ClaimStaleValidatingAsync(DateTimeOffset olderThan, int max, CancellationToken ct = default)
+    public Task<IReadOnlyList<string>> ClaimStaleValidatingAsync(DateTimeOffset olderThan, int max, CancellationToken ct = default) =>
+        ClaimStaleAsync(RedisKeys.ValidatingJobs, JobStatus.Validating, olderThan, max);
+
+    public Task<IReadOnlyList<string>> ClaimStaleCancellingAsync(DateTimeOffset olderThan, int max, CancellationToken ct = default) =>
+        ClaimStaleAsync(RedisKeys.CancellingJobs, JobStatus.Cancelling, olderThan, max);
+
+    private async Task<IReadOnlyList<string>> ClaimStaleAsync(RedisKey set, string status, DateTimeOffset olderThan, int max)
     {
         var db = Db;
         var threshold = olderThan.ToUnixTimeMilliseconds();
-        var candidates = await db.SortedSetRangeByScoreAsync(RedisKeys.ValidatingJobs, double.NegativeInfinity, threshold, take: max);
+        var candidates = await db.SortedSetRangeByScoreAsync(set, double.NegativeInfinity, threshold, take: max);
         var now = time.GetUtcNow().ToUnixTimeMilliseconds();
         var claimed = new List<string>();
         foreach (var candidate in candidates)
         {
             var jobId = (string)candidate!;
-            var won = await db.ScriptEvaluateAsync(ClaimScript.ExecutableScript,
-                [RedisKeys.ValidatingJobs, RedisKeys.Job(jobId)], [jobId, threshold, now]);
+            var won = await db.ScriptEvaluateAsync(ClaimScript.ExecutableScript, [set, RedisKeys.Job(jobId)], [jobId, threshold, now, status]);
             if ((long)won == 1) claimed.Add(jobId);
         }
         return claimed;

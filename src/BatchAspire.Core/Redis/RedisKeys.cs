@@ -21,6 +21,8 @@ public static class RedisKeys
     public static RedisKey Job(string jobId) => $"ba:{{{jobId}}}:job";
     public static RedisKey TenantBatches(string tenant) => $"ba:tenant:{tenant}:batches";
     public static readonly RedisKey ValidatingJobs = "ba:jobs:validating";
+    /// <summary>Jobs a user cancelled that are not <c>cancelled</c> yet, by when their cancel was last sent (unix ms).</summary>
+    public static readonly RedisKey CancellingJobs = "ba:jobs:cancelling";
 
     public static RedisKey JobChunks(string jobId) => $"ba:{{{jobId}}}:chunks";
     public static RedisKey Chunk(string chunkId) => $"ba:{{{ChunkIds.JobOf(chunkId)}}}:chunk:{ChunkIds.NumberOf(chunkId)}";

@@ -135,8 +135,8 @@ public static class BatchesApi
 
     /// <summary>
     /// Publishes after the state is durable, waiting at most <paramref name="timeout"/> for the broker.
-    /// A failure is logged, not surfaced: the job is stored, and <see cref="ValidatingJobRepublisher"/>
-    /// sends JobAccepted again for a job that stays validating.
+    /// A failure is logged, not surfaced: the job is stored, and <see cref="StrandedJobRepublisher"/>
+    /// sends the message again for a job that stays validating or cancelling.
     /// </summary>
     private static async Task PublishAsync<T>(IPublishEndpoint publish, T message, string jobId, TimeSpan timeout, ILogger logger) where T : class
     {

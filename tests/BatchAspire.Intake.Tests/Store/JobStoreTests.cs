@@ -41,6 +41,30 @@ public sealed class JobStoreTests(RedisFixture redis)
     }
 
     [Fact]
+    public async Task ACancelIsClaimedForSendingAgainOncePerBoundUntilTheJobIsCancelled()
+    {
+        var clock = new ManualClock(DateTimeOffset.UtcNow.AddDays(-3));
+        var store = new RedisJobStore(redis.Multiplexer, clock);
+        var db = redis.Multiplexer.GetDatabase();
+        var tenant = RedisFixture.NewTenant();
+        var jobId = JobIds.New();
+        await store.CreateAsync(jobId, tenant, [new(JobFields.Status, JobStatus.InProgress)], Ct);
+        await store.RequestCancelAsync(tenant, jobId, clock.Now.ToUnixTimeSeconds(), Ct);
+        clock.Now = clock.Now.AddMinutes(10);
+
+        var first = await store.ClaimStaleCancellingAsync(clock.Now.AddMinutes(-5), 1000, Ct);
+        var again = await store.ClaimStaleCancellingAsync(clock.Now.AddMinutes(-5), 1000, Ct);
+        await db.HashSetAsync(BatchAspire.Core.Redis.RedisKeys.Job(jobId), JobFields.Status, JobStatus.Cancelled);
+        clock.Now = clock.Now.AddMinutes(10);
+        var afterCancelled = await store.ClaimStaleCancellingAsync(clock.Now.AddMinutes(-5), 1000, Ct);
+
+        Assert.Contains(jobId, first);
+        Assert.DoesNotContain(jobId, again);
+        Assert.DoesNotContain(jobId, afterCancelled);
+        Assert.Null(await db.SortedSetScoreAsync(BatchAspire.Core.Redis.RedisKeys.CancellingJobs, jobId));
+    }
+
+    [Fact]
     public async Task JobThatMovedOnLeavesTheValidatingSet()
     {
         var clock = new ManualClock(DateTimeOffset.UtcNow.AddDays(-2));

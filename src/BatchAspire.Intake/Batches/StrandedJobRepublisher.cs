@@ -8,13 +8,14 @@ using Microsoft.Extensions.Options;
 namespace BatchAspire.Intake.Batches;
 
 /// <summary>
-/// A crash between storing a job and publishing <c>JobAccepted</c> must not strand it: jobs left in
-/// <c>ba:jobs:validating</c> longer than <see cref="IntakeOptions.RepublishAfter"/> get it again. The
-/// submitter removes a job from that set when it moves on, and consumers are idempotent, so a second
+/// A crash, or a broker outage, between storing a job's state and publishing its message must not strand it. Jobs
+/// left in <c>ba:jobs:validating</c> longer than <see cref="IntakeOptions.RepublishAfter"/> get <c>JobAccepted</c>
+/// again; jobs left <c>cancelling</c> that long get <c>JobCancelRequested</c> again (a lost cancel would otherwise let
+/// the provider batches run to their end). The workers move a job on, and consumers are idempotent, so a second
 /// delivery is harmless. The claim in Redis keeps several intake replicas from all sending it.
 /// </summary>
-internal sealed class ValidatingJobRepublisher(
-    IJobStore jobs, IBus bus, IOptions<IntakeOptions> options, TimeProvider time, ILogger<ValidatingJobRepublisher> logger)
+internal sealed class StrandedJobRepublisher(
+    IJobStore jobs, IBus bus, IOptions<IntakeOptions> options, TimeProvider time, ILogger<StrandedJobRepublisher> logger)
     : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -25,6 +26,7 @@ internal sealed class ValidatingJobRepublisher(
             try
             {
                 await RepublishStaleAsync(stoppingToken);
+                await RepublishStaleCancelsAsync(stoppingToken);
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {
@@ -44,6 +46,20 @@ internal sealed class ValidatingJobRepublisher(
             activity?.SetTag(TelemetryTags.JobId, jobId);
             await bus.Publish(new JobAccepted { JobId = jobId }, ct);
             IntakeLog.JobRepublished(logger, jobId);
+        }
+        return stale.Count;
+    }
+
+    internal async Task<int> RepublishStaleCancelsAsync(CancellationToken ct)
+    {
+        var stale = await jobs.ClaimStaleCancellingAsync(time.GetUtcNow() - options.Value.RepublishAfter, 100, ct);
+        foreach (var jobId in stale)
+        {
+            var job = await jobs.GetAsync(jobId, ct);
+            using var activity = IntakeTelemetry.Source.StartJobActivity("republish cancel", job?[JobFields.TraceParent], ActivityKind.Producer);
+            activity?.SetTag(TelemetryTags.JobId, jobId);
+            await bus.Publish(new JobCancelRequested { JobId = jobId }, ct);
+            IntakeLog.CancelRepublished(logger, jobId);
         }
         return stale.Count;
     }
