@@ -36,30 +36,23 @@ internal sealed class StrandedJobRepublisher(
         while (await timer.WaitForNextTickAsync(stoppingToken));
     }
 
-    internal async Task<int> RepublishStaleAsync(CancellationToken ct)
-    {
-        var stale = await jobs.ClaimStaleValidatingAsync(time.GetUtcNow() - options.Value.RepublishAfter, 100, ct);
-        foreach (var jobId in stale)
-        {
-            var job = await jobs.GetAsync(jobId, ct);
-            using var activity = IntakeTelemetry.Source.StartJobActivity("republish job", job?[JobFields.TraceParent], ActivityKind.Producer);
-            activity?.SetTag(TelemetryTags.JobId, jobId);
-            await bus.Publish(new JobAccepted { JobId = jobId }, ct);
-            IntakeLog.JobRepublished(logger, jobId);
-        }
-        return stale.Count;
-    }
+    internal Task<int> RepublishStaleAsync(CancellationToken ct) =>
+        RepublishAsync(jobs.ClaimStaleValidatingAsync, "republish job", jobId => new JobAccepted { JobId = jobId }, IntakeLog.JobRepublished, ct);
 
-    internal async Task<int> RepublishStaleCancelsAsync(CancellationToken ct)
+    internal Task<int> RepublishStaleCancelsAsync(CancellationToken ct) =>
+        RepublishAsync(jobs.ClaimStaleCancellingAsync, "republish cancel", jobId => new JobCancelRequested { JobId = jobId }, IntakeLog.CancelRepublished, ct);
+
+    private async Task<int> RepublishAsync<TMessage>(Func<DateTimeOffset, int, CancellationToken, Task<IReadOnlyList<string>>> claimStale,
+        string spanName, Func<string, TMessage> message, Action<ILogger, string> log, CancellationToken ct) where TMessage : class
     {
-        var stale = await jobs.ClaimStaleCancellingAsync(time.GetUtcNow() - options.Value.RepublishAfter, 100, ct);
+        var stale = await claimStale(time.GetUtcNow() - options.Value.RepublishAfter, 100, ct);
         foreach (var jobId in stale)
         {
             var job = await jobs.GetAsync(jobId, ct);
-            using var activity = IntakeTelemetry.Source.StartJobActivity("republish cancel", job?[JobFields.TraceParent], ActivityKind.Producer);
+            using var activity = IntakeTelemetry.Source.StartJobActivity(spanName, job?[JobFields.TraceParent], ActivityKind.Producer);
             activity?.SetTag(TelemetryTags.JobId, jobId);
-            await bus.Publish(new JobCancelRequested { JobId = jobId }, ct);
-            IntakeLog.CancelRepublished(logger, jobId);
+            await bus.Publish(message(jobId), ct);
+            log(logger, jobId);
         }
         return stale.Count;
     }
