@@ -134,6 +134,36 @@ internal sealed class UploadBench : IAsyncDisposable
         return new Measurement(file.Length, watch.Elapsed.TotalSeconds, Math.Max(0, peak - before), cpu);
     }
 
+    /// <summary>
+    /// The store alone: the same bytes RPUSHed to the same redis-server in 1 MiB segments, four in flight, by this
+    /// process (no HTTP, no line scan). What the intake's path costs at the least on top of receiving the bytes.
+    /// </summary>
+    public async Task<Measurement> MeasureStoreAloneAsync(SyntheticJsonl file)
+    {
+        var db = _redis.Multiplexer.GetDatabase();
+        var self = Environment.ProcessId;
+        var cpuBefore = CpuSeconds(self) + CpuSeconds(_redisPid);
+        var buffers = Enumerable.Range(0, 5).Select(_ => new byte[1 << 20]).ToArray();
+        var inFlight = new Queue<Task>();
+        var watch = Stopwatch.StartNew();
+        await using (var source = file.Open())
+        {
+            for (var slot = 0; ; slot = (slot + 1) % buffers.Length)
+            {
+                if (inFlight.Count == buffers.Length - 1) await inFlight.Dequeue();
+                var filled = await source.ReadAtLeastAsync(buffers[slot], buffers[slot].Length, throwOnEndOfStream: false);
+                if (filled == 0) break;
+                inFlight.Enqueue(db.ListRightPushAsync("bench:store-alone", buffers[slot].AsMemory(0, filled)));
+            }
+            while (inFlight.Count > 0) await inFlight.Dequeue();
+        }
+        watch.Stop();
+        var cpu = CpuSeconds(self) + CpuSeconds(_redisPid) - cpuBefore;
+        if (Environment.GetEnvironmentVariable("BENCH_VERBOSE") == "1")
+            Console.Error.WriteLine($"store alone {file.Length / 1e6:F0} MB: {watch.ElapsedMilliseconds} ms, CPU {cpu * 1000:F0} ms (this process and redis-server)");
+        return new Measurement(file.Length, watch.Elapsed.TotalSeconds, 0, cpu);
+    }
+
     public async Task FlushRedisAsync() => await _redis.Multiplexer.GetDatabase().ExecuteAsync("FLUSHALL");
 
     public async ValueTask DisposeAsync()

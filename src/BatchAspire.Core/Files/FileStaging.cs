@@ -19,24 +19,23 @@ internal sealed class FileStaging(IDatabase db, string fileId, int depth = 1)
     // Rename whichever staging keys exist, drop their TTL, write the hash last, list the file, and index it by its
     // expiry for the sweeper.
     private static readonly LuaScript CommitScript = LuaScript.Prepare($$"""
-        for i = 1, 4 do
+        for i = 1, 3 do
           if redis.call('EXISTS', KEYS[i]) == 1 then
-            redis.call('RENAME', KEYS[i], KEYS[i + 4])
-            redis.call('PERSIST', KEYS[i + 4])
+            redis.call('RENAME', KEYS[i], KEYS[i + 3])
+            redis.call('PERSIST', KEYS[i + 3])
           end
         end
-        local seq = redis.call('INCR', KEYS[11])
-        redis.call('HSET', KEYS[9], 'seq', seq, unpack(ARGV, 2))
-        redis.call('ZADD', KEYS[10], seq, ARGV[1])
-        local expiresAt = redis.call('HGET', KEYS[9], '{{FileFields.ExpiresAt}}')
-        if expiresAt then redis.call('ZADD', KEYS[12], expiresAt, ARGV[1]) end
+        local seq = redis.call('INCR', KEYS[9])
+        redis.call('HSET', KEYS[7], 'seq', seq, unpack(ARGV, 2))
+        redis.call('ZADD', KEYS[8], seq, ARGV[1])
+        local expiresAt = redis.call('HGET', KEYS[7], '{{FileFields.ExpiresAt}}')
+        if expiresAt then redis.call('ZADD', KEYS[10], expiresAt, ARGV[1]) end
         return seq
         """);
 
     private readonly RedisKey _data = RedisKeys.StagingFileData(fileId);
     private readonly RedisKey _lens = RedisKeys.StagingFileLineLengths(fileId);
     private readonly RedisKey _segs = RedisKeys.StagingFileSegments(fileId);
-    private readonly RedisKey _ids = RedisKeys.StagingFileCustomIds(fileId);
     private readonly Queue<Task> _inFlight = new();
     private Task _issuing = Task.CompletedTask;
 
@@ -48,16 +47,14 @@ internal sealed class FileStaging(IDatabase db, string fileId, int depth = 1)
 
     public RedisKey SegmentsKey => _segs;
 
-    public RedisKey CustomIdsKey => _ids;
-
     public long Segments { get; private set; }
 
     /// <summary>
-    /// Appends a segment (and its custom_ids to the <c>:ids</c> hash). The commands are serialised on a
+    /// Appends a segment and its line lengths. The commands are serialised on a
     /// pool thread, in order, so copying a 1 MiB segment into the connection runs beside the caller's
     /// work on the next segment rather than after it.
     /// </summary>
-    public async ValueTask AppendSegmentAsync(ReadOnlyMemory<byte> data, ReadOnlyMemory<byte> lineLengths, long firstLine, HashEntry[]? customIds = null)
+    public async ValueTask AppendSegmentAsync(ReadOnlyMemory<byte> data, ReadOnlyMemory<byte> lineLengths, long firstLine)
     {
         while (_inFlight.Count >= depth) await _inFlight.Dequeue();
         var first = new byte[4];
@@ -70,9 +67,7 @@ internal sealed class FileStaging(IDatabase db, string fileId, int depth = 1)
             db.ListRightPushAsync(_data, data),
             lineLengths.IsEmpty ? Task.CompletedTask : db.StringAppendAsync(_lens, lineLengths),
             db.StringAppendAsync(_segs, first),
-            customIds is null ? Task.CompletedTask : db.HashSetAsync(_ids, customIds),
-            expire ? Task.WhenAll(db.KeyExpireAsync(_data, Ttl), db.KeyExpireAsync(_lens, Ttl),
-                db.KeyExpireAsync(_segs, Ttl), db.KeyExpireAsync(_ids, Ttl)) : Task.CompletedTask),
+            expire ? Task.WhenAll(db.KeyExpireAsync(_data, Ttl), db.KeyExpireAsync(_lens, Ttl), db.KeyExpireAsync(_segs, Ttl)) : Task.CompletedTask),
             CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default);
         _issuing = issued;
         _inFlight.Enqueue(issued.Unwrap());
@@ -94,8 +89,8 @@ internal sealed class FileStaging(IDatabase db, string fileId, int depth = 1)
         args.Add(Segments);
         RedisKey[] keys =
         [
-            _data, _lens, _segs, _ids,
-            RedisKeys.FileData(FileId), RedisKeys.FileLineLengths(FileId), RedisKeys.FileSegments(FileId), RedisKeys.FileCustomIds(FileId),
+            _data, _lens, _segs,
+            RedisKeys.FileData(FileId), RedisKeys.FileLineLengths(FileId), RedisKeys.FileSegments(FileId),
             RedisKeys.File(FileId), RedisKeys.TenantFiles(tenant), RedisKeys.Sequence, RedisKeys.ExpiringFiles,
         ];
         var result = await db.ScriptEvaluateAsync(CommitScript.ExecutableScript, keys, [.. args]);
@@ -109,7 +104,7 @@ internal sealed class FileStaging(IDatabase db, string fileId, int depth = 1)
         {
             try { await _inFlight.Dequeue(); } catch (Exception e) when (e is RedisException or TimeoutException) { }
         }
-        await db.KeyDeleteAsync([_data, _lens, _segs, _ids]);
+        await db.KeyDeleteAsync([_data, _lens, _segs]);
     }
 }
 

@@ -1,6 +1,4 @@
 using System.Buffers;
-using System.Buffers.Binary;
-using BatchAspire.Core.Jsonl;
 using StackExchange.Redis;
 
 namespace BatchAspire.Core.Files;
@@ -17,24 +15,18 @@ public sealed class FileTooLargeException(long limit) : Exception($"The file is 
 }
 
 /// <summary>
-/// Streams an uploaded file into Redis as it arrives and analyses every line as it passes
-/// (see <see cref="FileAnalysisBuilder"/>). Memory stays at a ring of five segment buffers (one can grow to
-/// hold a line up to the line limit) whatever the file's size. The bytes are stored exactly as received; lines are the
-/// pieces between '\n' (a '\r' before it stays part of the line), blank lines at the very end are kept
-/// in the content but are not lines, and blank lines elsewhere are reported as invalid JSON lines.
-/// Nothing is visible until <see cref="CommitAsync"/>; disposing without it deletes everything written.
+/// Streams an uploaded file into Redis as it arrives, finding its line ends as they pass. The request
+/// lines themselves are checked later, when a batch is created on the file (<see cref="FileAnalyzer"/>),
+/// which is where the real API checks them (files.md §2.2): an upload only stores bytes and line lengths, so
+/// it costs little more than receiving the bytes. Memory stays at a ring of five segment buffers (one can
+/// grow to hold a line up to the line limit) whatever the file's size. The bytes are stored exactly as
+/// received; lines are the pieces between '\n' (a '\r' before it stays part of the line), blank lines at
+/// the very end are kept in the content but are not lines, and blank lines elsewhere are lines (which the
+/// analysis reports as invalid JSON). Nothing is visible until <see cref="CommitAsync"/>; disposing without
+/// it deletes everything written.
 /// </summary>
 public sealed class FileUpload : IAsyncDisposable
 {
-    // HSETNX of many custom_ids in one call: 0 means an earlier line holds the id (a duplicate).
-    private static readonly LuaScript ClaimIdsScript = LuaScript.Prepare("""
-        local duplicates = {}
-        for i = 1, #ARGV, 2 do
-          if redis.call('HSETNX', KEYS[1], ARGV[i], ARGV[i + 1]) == 0 then duplicates[#duplicates + 1] = (i + 1) / 2 end
-        end
-        return duplicates
-        """);
-
     /// <summary>Segment writes in flight at once: enough to keep reading while Redis (or a busy machine) answers late.</summary>
     private const int WritesInFlight = 4;
 
@@ -42,13 +34,10 @@ public sealed class FileUpload : IAsyncDisposable
     private const int MaxCarriedBlankLines = 4096;
     private const int MaxCarriedBlankBytes = 64 * 1024;
 
-    private readonly IDatabase _db;
     private readonly FileStaging _staging;
     private readonly string _tenant;
     private readonly FileUploadLimits _limits;
     private readonly TimeProvider _time;
-    private readonly RequestLineScanner _scanner = new();
-    private readonly FileAnalysisBuilder _analysis;
     private readonly List<int> _blankLengths = [];
 
     // A ring of segment buffers: _cur (slot _slot) fills while the others are being written to Redis.
@@ -65,23 +54,15 @@ public sealed class FileUpload : IAsyncDisposable
     private long _segmentFirstLine;
     private bool _oversize;                          // inside a line longer than MaxLineBytes, already flushed raw
     private long _oversizeLength;
-    // custom_id → 0-based line index of the lines in _cur; an id is a slice of _cur (no copy), written
-    // with the segment, so the slice stays valid until Redis has it.
-    private readonly List<HashEntry> _ids = [];
-    private long _idCount;
-    private bool _hadTooLongLine;
     private bool _read;
     private bool _committed;
     private bool _disposed;
-    private FileAnalysis? _result;
 
     internal FileUpload(IDatabase db, string tenant, FileUploadLimits limits, TimeProvider time)
     {
-        _db = db;
         _tenant = tenant;
         _limits = limits;
         _time = time;
-        _analysis = new FileAnalysisBuilder(limits.MaxLineBytes);
         _staging = new FileStaging(db, OpaqueIds.NewFileId(), WritesInFlight);
         _cur = _ring[0];
         _lens = _lensRing[0];
@@ -92,9 +73,6 @@ public sealed class FileUpload : IAsyncDisposable
     public long Bytes { get; private set; }
 
     public long Lines { get; private set; }
-
-    /// <summary>The analysis of every line; available after <see cref="ReadFromAsync"/>.</summary>
-    public FileAnalysis Analysis => _result ?? throw new InvalidOperationException("The file has not been read yet.");
 
     /// <summary>Reads <paramref name="source"/> to its end, storing and analysing it. Throws <see cref="FileTooLargeException"/> past the limit.</summary>
     public async Task ReadFromAsync(Stream source, CancellationToken ct = default)
@@ -122,7 +100,7 @@ public sealed class FileUpload : IAsyncDisposable
     public async Task<StoredFile> CommitAsync(string filename, string purpose, long? expiresAfterSeconds, CancellationToken ct = default)
     {
         ct.ThrowIfCancellationRequested();
-        var analysis = Analysis;
+        if (!_read) throw new InvalidOperationException("The file has not been read yet.");
         var createdAt = _time.GetUtcNow().ToUnixTimeSeconds();
         var expiresAt = createdAt + expiresAfterSeconds;
         var fields = new List<HashEntry>
@@ -136,7 +114,6 @@ public sealed class FileUpload : IAsyncDisposable
             new(FileFields.MaxLineBytes, _limits.MaxLineBytes),
         };
         if (expiresAt is { } e) fields.Add(new(FileFields.ExpiresAt, e));
-        fields.AddRange(analysis.ToHashEntries());
         await _staging.CommitAsync(_tenant, fields);
         _committed = true;
         return new StoredFile(FileId, _tenant, filename, purpose, Bytes, createdAt, expiresAt, Lines);
@@ -191,100 +168,28 @@ public sealed class FileUpload : IAsyncDisposable
             return;
         }
         RecordBlankLines();
-        RecordLine(_lineStart, length);
+        RecordLine(length);
         _cut = newline + 1;
     }
 
-    private void RecordLine(int start, int length)
+    private void RecordLine(int length)
     {
-        var line = _cur.AsSpan(start, length);
-        var number = Lines + 1;
-        _lens.AppendUInt32((uint)line.Length);
-        if (line.Length > _limits.MaxLineBytes)
-        {
-            _analysis.AddTooLong(number, line.Length);
-            _hadTooLongLine = true;
-        }
-        else
-        {
-            var info = _scanner.Scan(line, readCustomId: false);
-            _analysis.Add(number, info);
-            if (info.IsObject && info.HasCustomId)
-            {
-                _ids.Add(new HashEntry(
-                    info.CustomIdEscaped ? info.CustomId : _cur.AsMemory(start + info.CustomIdOffset, info.CustomIdLength),
-                    Lines));
-            }
-        }
+        _lens.AppendUInt32((uint)length);
         Lines++;
     }
 
     private void RecordTooLong(long length)
     {
         _lens.AppendUInt32((uint)Math.Min(length, uint.MaxValue));
-        _analysis.AddTooLong(Lines + 1, length);
-        _hadTooLongLine = true;
         Lines++;
     }
 
     private void RecordBlankLines()
     {
-        foreach (var length in _blankLengths)
-        {
-            _lens.AppendUInt32((uint)length);
-            _analysis.AddError(LineError.InvalidJson(Lines + 1));
-            Lines++;
-        }
+        // Not at the end after all: each is a line (one that is not JSON, which the analysis reports).
+        foreach (var length in _blankLengths) RecordLine(length);
         _blankLengths.Clear();
         _blankBytes = 0;
-    }
-
-    /// <summary>
-    /// Finds the duplicate custom_ids of a file whose <c>:ids</c> hash came out smaller than its number of
-    /// ids: rebuilds the hash from the staged segments, one segment at a time, with HSETNX (the first line
-    /// of an id keeps it), and reports every later line that repeats one. Only files with duplicates pay
-    /// for this second pass; they fail every batch anyway.
-    /// </summary>
-    private async Task FindDuplicateCustomIdsAsync()
-    {
-        var idsKey = _staging.CustomIdsKey;
-        if (_hadTooLongLine)
-        {
-            // Segments of a file with an over-long line do not end at line ends: report that ids repeat, not where.
-            _analysis.AddError(new LineError(LineErrorCodes.DuplicateCustomId,
-                "This file uses at least one custom_id more than once; custom_id values must be unique within a file.", "custom_id", null));
-            return;
-        }
-        await _db.KeyDeleteAsync(idsKey);
-        var segs = (byte[]?)await _db.StringGetAsync(_staging.SegmentsKey) ?? [];
-        var scanner = new RequestLineScanner();
-        for (var k = 0; k < segs.Length / 4; k++)
-        {
-            long first = BinaryPrimitives.ReadUInt32LittleEndian(segs.AsSpan(k * 4));
-            var end = k + 1 < segs.Length / 4 ? BinaryPrimitives.ReadUInt32LittleEndian(segs.AsSpan(k * 4 + 4)) : Lines;
-            if (end <= first) continue;
-            var dataTask = _db.ListGetByIndexAsync(_staging.DataKey, k);
-            var lensTask = _db.StringGetRangeAsync(_staging.LineLengthsKey, first * 4, end * 4 - 1);
-            ReadOnlyMemory<byte> data = await dataTask;
-            ReadOnlyMemory<byte> lens = await lensTask;
-            var pairs = new List<RedisValue>();
-            var offset = 0;
-            for (var line = first; line < end; line++)
-            {
-                var length = (int)BinaryPrimitives.ReadUInt32LittleEndian(lens.Span[(int)((line - first) * 4)..]);
-                var info = scanner.Scan(data.Span.Slice(offset, length));
-                if (info.IsObject && info.HasCustomId) { pairs.Add(info.CustomId); pairs.Add(line); }
-                offset += length + 1;
-            }
-            if (pairs.Count == 0) continue;
-            var duplicates = (RedisResult[])(await _db.ScriptEvaluateAsync(ClaimIdsScript.ExecutableScript, [idsKey], [.. pairs]))!;
-            foreach (var position in duplicates)
-            {
-                var pair = 2 * ((int)position - 1);
-                _analysis.AddError(LineError.DuplicateCustomId((long)pairs[pair + 1] + 1, (string)pairs[pair]!));
-            }
-        }
-        await _db.KeyExpireAsync(idsKey, FileStaging.Ttl);
     }
 
     private async ValueTask MakeRoomAsync()
@@ -327,16 +232,7 @@ public sealed class FileUpload : IAsyncDisposable
     /// <summary>Sends <c>_cur[0..length)</c> as a segment and carries the rest over into the next buffer of the ring.</summary>
     private async ValueTask FlushAsync(int length)
     {
-        // The segment's custom_ids go into the :ids hash in one HSET (HSETNX semantics are restored below,
-        // for the rare file that repeats an id): per-line commands would cost more than the rest of the upload.
-        HashEntry[]? ids = null;
-        if (_ids.Count > 0)
-        {
-            _idCount += _ids.Count;
-            ids = [.. _ids];
-            _ids.Clear();
-        }
-        await _staging.AppendSegmentAsync(_cur.AsMemory(0, length), _lens.Written, _segmentFirstLine, ids);
+        await _staging.AppendSegmentAsync(_cur.AsMemory(0, length), _lens.Written, _segmentFirstLine);
         // The write of the segment WritesInFlight appends ago has completed, so the next slot of the ring is free.
         var next = (_slot + 1) % _ring.Length;
         var tail = _filled - length;
@@ -368,14 +264,12 @@ public sealed class FileUpload : IAsyncDisposable
         else if (_filled > _lineStart && !IsBlank(_cur.AsSpan(_lineStart, _filled - _lineStart)))
         {
             RecordBlankLines();
-            RecordLine(_lineStart, _filled - _lineStart);
+            RecordLine(_filled - _lineStart);
         }
         // What is still held back is blank lines at the end: bytes of the content, not lines.
         _blankLengths.Clear();
         if (_filled > 0) await FlushAsync(_filled);
         await _staging.CompleteAsync();
-        if (_idCount > 0 && await _db.HashLengthAsync(_staging.CustomIdsKey) != _idCount) await FindDuplicateCustomIdsAsync();
-        _result = _analysis.Build();
     }
 
     private static bool IsBlank(ReadOnlySpan<byte> line) => line.IndexOfAnyExcept(" \t\r"u8) < 0;

@@ -31,9 +31,6 @@ public interface IFileStore
     /// <summary>Byte length (without '\n') of lines [firstLine, firstLine + count), for chunk planning without reading the file.</summary>
     IAsyncEnumerable<int> ReadLineLengthsAsync(string fileId, long firstLine, long count, CancellationToken ct = default);
 
-    /// <summary>0-based line index of each custom_id in the file (null where unknown), one round trip per call.</summary>
-    Task<long?[]> FindLinesAsync(string fileId, IReadOnlyList<string> customIds, CancellationToken ct = default);
-
     /// <summary>Streams the stored bytes exactly as uploaded or written (for GET /files/{id}/content).</summary>
     IAsyncEnumerable<ReadOnlyMemory<byte>> ReadContentAsync(string fileId, CancellationToken ct = default);
 
@@ -58,6 +55,9 @@ public interface IFileStore
     /// </summary>
     Task<IReadOnlyList<string>> DeleteExpiredAsync(DateTimeOffset expiredBefore, int max, CancellationToken ct = default);
 
-    /// <summary>The stored line analysis of an uploaded file (null for written files).</summary>
+    /// <summary>
+    /// The line analysis of an uploaded <c>purpose=batch</c> file (null for other files): read from the file's hash,
+    /// or, the first time, made by reading the file once (<see cref="FileAnalyzer"/>) and stored there.
+    /// </summary>
     Task<FileAnalysis?> GetAnalysisAsync(string fileId, CancellationToken ct = default);
 }

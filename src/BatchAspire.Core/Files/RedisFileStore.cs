@@ -18,10 +18,16 @@ public sealed class RedisFileStore(IConnectionMultiplexer redis, TimeProvider ti
 
     private static readonly LuaScript DeleteScript = LuaScript.Prepare("""
         if redis.call('HGET', KEYS[1], 'tenant') ~= ARGV[1] then return 0 end
-        redis.call('DEL', KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5])
+        redis.call('DEL', KEYS[1], KEYS[2], KEYS[3], KEYS[4])
+        redis.call('ZREM', KEYS[5], ARGV[2])
         redis.call('ZREM', KEYS[6], ARGV[2])
-        redis.call('ZREM', KEYS[7], ARGV[2])
         return 1
+        """);
+
+    // Only onto a file that still exists: one deleted while it was being analysed stays deleted.
+    private static readonly LuaScript StoreAnalysisScript = LuaScript.Prepare("""
+        if redis.call('EXISTS', KEYS[1]) == 1 then redis.call('HSET', KEYS[1], unpack(ARGV)) end
+        return 0
         """);
 
     private IDatabase Db => redis.GetDatabase();
@@ -128,13 +134,6 @@ public sealed class RedisFileStore(IConnectionMultiplexer redis, TimeProvider ti
         }
     }
 
-    public async Task<long?[]> FindLinesAsync(string fileId, IReadOnlyList<string> customIds, CancellationToken ct = default)
-    {
-        if (customIds.Count == 0) return [];
-        var values = await Db.HashGetAsync(RedisKeys.FileCustomIds(fileId), [.. customIds.Select(id => (RedisValue)id)]);
-        return [.. values.Select(v => v.IsNull ? (long?)null : (long)v)];
-    }
-
     public async IAsyncEnumerable<ReadOnlyMemory<byte>> ReadContentAsync(string fileId, [EnumeratorCancellation] CancellationToken ct = default)
     {
         var db = Db;
@@ -194,7 +193,7 @@ public sealed class RedisFileStore(IConnectionMultiplexer redis, TimeProvider ti
         RedisKey[] keys =
         [
             RedisKeys.File(fileId), RedisKeys.FileData(fileId), RedisKeys.FileLineLengths(fileId),
-            RedisKeys.FileSegments(fileId), RedisKeys.FileCustomIds(fileId), RedisKeys.TenantFiles(tenant), RedisKeys.ExpiringFiles,
+            RedisKeys.FileSegments(fileId), RedisKeys.TenantFiles(tenant), RedisKeys.ExpiringFiles,
         ];
         var deleted = await Db.ScriptEvaluateAsync(DeleteScript.ExecutableScript, keys, [tenant, fileId]);
         return (long)deleted == 1;
@@ -226,8 +225,17 @@ public sealed class RedisFileStore(IConnectionMultiplexer redis, TimeProvider ti
     public async Task<FileAnalysis?> GetAnalysisAsync(string fileId, CancellationToken ct = default)
     {
         if (!IsFileId(fileId)) return null;
-        var entries = await Db.HashGetAllAsync(RedisKeys.File(fileId));
-        return FileAnalysis.FromHash(entries.ToDictionary(e => (string)e.Name!, e => e.Value));
+        var db = Db;
+        var hash = (await db.HashGetAllAsync(RedisKeys.File(fileId))).ToDictionary(e => (string)e.Name!, e => e.Value);
+        if (FileAnalysis.FromHash(hash) is { } stored) return stored;
+        if (hash.GetValueOrDefault(FileFields.Purpose) != FilePurposes.Batch || !hash.TryGetValue(FileFields.MaxLineBytes, out var maxLineBytes))
+            return null;
+
+        var analysis = await new FileAnalyzer(db, fileId, (long)hash[FileFields.Lines], (int)maxLineBytes).AnalyzeAsync(ct);
+        // Two first batches on one file may both analyse it: they store the same fields.
+        await db.ScriptEvaluateAsync(StoreAnalysisScript.ExecutableScript, [RedisKeys.File(fileId)],
+            [.. analysis.ToHashEntries().SelectMany(e => new[] { e.Name, e.Value })]);
+        return analysis;
     }
 
     /// <summary>True for ids of the form the store hands out, so a crafted id never names another key.</summary>

@@ -13,7 +13,6 @@ public static class RedisKeys
     public static RedisKey File(string fileId) => $"ba:file:{fileId}";
     public static RedisKey FileData(string fileId) => $"ba:file:{fileId}:data";
     public static RedisKey FileLineLengths(string fileId) => $"ba:file:{fileId}:lens";
-    public static RedisKey FileCustomIds(string fileId) => $"ba:file:{fileId}:ids";
     public static RedisKey TenantFiles(string tenant) => $"ba:tenant:{tenant}:files";
     /// <summary>Every file that expires, scored by its <c>expires_at</c> (unix seconds): what the expired-file sweeper deletes.</summary>
     public static readonly RedisKey ExpiringFiles = "ba:files:expiring";
@@ -42,7 +41,6 @@ public static class RedisKeys
     public static RedisKey StagingFileData(string fileId) => $"ba:staging:file:{fileId}:data";
     public static RedisKey StagingFileLineLengths(string fileId) => $"ba:staging:file:{fileId}:lens";
     public static RedisKey StagingFileSegments(string fileId) => $"ba:staging:file:{fileId}:segs";
-    public static RedisKey StagingFileCustomIds(string fileId) => $"ba:staging:file:{fileId}:ids";
 
     // Appended by the pipeline (submitter and results).
     // Chunks waiting to be (re)submitted later: capacity refusals, failed uploads, a submitter's watchdog.

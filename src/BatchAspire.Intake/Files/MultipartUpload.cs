@@ -2,13 +2,12 @@ using BatchAspire.Core.Files;
 using BatchAspire.Intake.Auth;
 using BatchAspire.Intake.Errors;
 using Microsoft.AspNetCore.Http.Features;
-using Microsoft.AspNetCore.WebUtilities;
 using Microsoft.Net.Http.Headers;
 
 namespace BatchAspire.Intake.Files;
 
 /// <summary>
-/// <c>POST /files</c>: reads the multipart body section by section with <see cref="MultipartReader"/>
+/// <c>POST /files</c>: reads the multipart body part by part off the request's pipe (<see cref="MultipartBodyReader"/>)
 /// and streams the <c>file</c> part straight into the store (no IFormFile, no buffering). Parts may
 /// come in any order (Node 7 and .NET send the file before <c>purpose</c>), so the checks that need
 /// both run once the body is read; what can be rejected earlier is rejected before the file is read.
@@ -33,15 +32,14 @@ internal static class MultipartUpload
             || HeaderUtilities.RemoveQuotes(mediaType.Boundary).Value is not { Length: > 0 } boundary)
             return OpenAIErrors.BadRequest("Expected a multipart/form-data body with the fields 'file' and 'purpose'.");
 
-        // A larger buffer than the 4 KiB default: fewer, bigger reads of the file part.
-        var reader = new MultipartReader(boundary, http.Request.Body, 64 * 1024) { BodyLengthLimit = null };
+        var reader = new MultipartBodyReader(http.Request.BodyReader, boundary);
         string? purpose = null, filename = null, anchor = null, seconds = null;
         FileUpload? upload = null;
         try
         {
-            while (await reader.ReadNextSectionAsync(ct) is { } section)
+            while (await reader.ReadNextPartAsync(ct) is { } part)
             {
-                if (!ContentDispositionHeaderValue.TryParse(section.ContentDisposition, out var disposition)
+                if (!ContentDispositionHeaderValue.TryParse(part.ContentDisposition, out var disposition)
                     || !disposition.DispositionType.Equals("form-data", StringComparison.OrdinalIgnoreCase))
                     continue;
                 switch (HeaderUtilities.RemoveQuotes(disposition.Name).Value)
@@ -51,18 +49,18 @@ internal static class MultipartUpload
                         filename = FileNameOf(disposition);
                         if (Check(purpose, filename) is { } early) return early;
                         upload = store.BeginUpload(tenant.Id, new FileUploadLimits(options.MaxUploadBytes, options.MaxLineBytes));
-                        await upload.ReadFromAsync(section.Body, ct);
+                        await upload.ReadFromAsync(part.Body, ct);
                         break;
                     case "purpose":
-                        purpose = await ReadFieldAsync(section.Body, ct);
+                        purpose = await ReadFieldAsync(part.Body, ct);
                         if (purpose is null) return OpenAIErrors.Invalid("purpose", "The purpose field is too long.");
                         if (Check(purpose, filename) is { } early2) return early2;
                         break;
                     case "expires_after[anchor]":
-                        anchor = await ReadFieldAsync(section.Body, ct) ?? "";
+                        anchor = await ReadFieldAsync(part.Body, ct) ?? "";
                         break;
                     case "expires_after[seconds]":
-                        seconds = await ReadFieldAsync(section.Body, ct) ?? "";
+                        seconds = await ReadFieldAsync(part.Body, ct) ?? "";
                         break;
                 }
             }
@@ -86,7 +84,7 @@ internal static class MultipartUpload
         }
         catch (InvalidDataException e)
         {
-            // MultipartReader's word for a malformed body (bad boundary, oversized headers).
+            // A malformed body (no boundary where one belongs, oversized or nameless headers).
             return OpenAIErrors.BadRequest("The multipart body could not be read: " + e.Message);
         }
         catch (IOException) when (!http.RequestAborted.IsCancellationRequested)

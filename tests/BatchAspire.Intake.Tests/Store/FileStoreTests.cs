@@ -71,13 +71,43 @@ public sealed class FileStoreTests(RedisFixture redis)
     }
 
     [Fact]
-    public async Task CustomIdsMapToTheirLineIndexes()
+    public async Task AnUploadIsAnalysedOnlyWhenFirstAskedAndTheAnalysisIsKeptWithTheFile()
     {
-        var file = await UploadAsync(Jsonl.File([.. Jsonl.VariedRequests(3_000)]));
+        var file = await UploadAsync(Jsonl.File(Jsonl.Request("a"), "{not json"));
+        var db = redis.Multiplexer.GetDatabase();
+        Assert.False(await db.HashExistsAsync(RedisKeys.File(file.Id), FileFields.Errors));
 
-        var found = await _store.FindLinesAsync(file.Id, ["req-0", "req-2999", "nope", "req-1500"], Ct);
+        var analysis = (await _store.GetAnalysisAsync(file.Id, Ct))!;
 
-        Assert.Equal([0L, 2_999L, null, 1_500L], found);
+        Assert.Equal((LineErrorCodes.InvalidJsonLine, 2L), (Assert.Single(analysis.Errors).Code, analysis.Errors[0].Line!.Value));
+        Assert.True(await db.HashExistsAsync(RedisKeys.File(file.Id), FileFields.Errors));
+        Assert.Equal(analysis.Errors, (await _store.GetAnalysisAsync(file.Id, Ct))!.Errors);
+    }
+
+    [Fact]
+    public async Task OnlyBatchUploadsHaveAnAnalysis()
+    {
+        var file = await UploadAsync(Jsonl.File(Jsonl.Request("a")), purpose: "user_data");
+
+        Assert.Null(await _store.GetAnalysisAsync(file.Id, Ct));
+        Assert.False(await redis.Multiplexer.GetDatabase().HashExistsAsync(RedisKeys.File(file.Id), FileFields.Errors));
+    }
+
+    [Fact]
+    public async Task EveryRepeatOfACustomIdIsReportedOnItsOwnLineAndTheFirstLineKeepsTheId()
+    {
+        var lines = Jsonl.VariedRequests(5_000);
+        lines.Insert(1_000, Jsonl.Request("req-7"));
+        lines.Add(Jsonl.Request("req-7"));
+        lines.Add(Jsonl.Request("req-4999"));
+        var file = await UploadAsync(Jsonl.File([.. lines]));
+
+        var analysis = (await _store.GetAnalysisAsync(file.Id, Ct))!;
+
+        Assert.Equal([(LineErrorCodes.DuplicateCustomId, 1_001L), (LineErrorCodes.DuplicateCustomId, 5_002L), (LineErrorCodes.DuplicateCustomId, 5_003L)],
+            analysis.Errors.Select(e => (e.Code, e.Line!.Value)));
+        Assert.Contains("'req-7'", analysis.Errors[0].Message);
+        Assert.Contains("'req-4999'", analysis.Errors[2].Message);
     }
 
     [Fact]
@@ -133,7 +163,6 @@ public sealed class FileStoreTests(RedisFixture redis)
         var error = Assert.Single((await _store.GetAnalysisAsync(file.Id, Ct))!.Errors);
         Assert.Equal((LineErrorCodes.DuplicateCustomId, 2L), (error.Code, error.Line!.Value));
         Assert.Contains("'ab'", error.Message);
-        Assert.Equal([0L], await _store.FindLinesAsync(file.Id, ["ab"], Ct));
     }
 
     [Fact]
@@ -217,8 +246,8 @@ public sealed class FileStoreTests(RedisFixture redis)
         var neverExpires = await UploadAsync(bytes, tenant: tenant);
         var db = redis.Multiplexer.GetDatabase();
         RedisKey[] KeysOf(string fileId) =>
-            [RedisKeys.File(fileId), RedisKeys.FileData(fileId), RedisKeys.FileLineLengths(fileId), RedisKeys.FileSegments(fileId), RedisKeys.FileCustomIds(fileId)];
-        Assert.Equal(5, await db.KeyExistsAsync(KeysOf(expired.Id)));
+            [RedisKeys.File(fileId), RedisKeys.FileData(fileId), RedisKeys.FileLineLengths(fileId), RedisKeys.FileSegments(fileId)];
+        Assert.Equal(4, await db.KeyExistsAsync(KeysOf(expired.Id)));
 
         var deleted = await _store.DeleteExpiredAsync(DateTimeOffset.UtcNow.AddSeconds(10), 10_000, Ct);
 
@@ -227,8 +256,8 @@ public sealed class FileStoreTests(RedisFixture redis)
         Assert.Equal(0, await db.KeyExistsAsync(KeysOf(expired.Id)));
         Assert.Null(await db.SortedSetScoreAsync(RedisKeys.ExpiringFiles, expired.Id));
         Assert.Equal(expiresLater.ExpiresAt, (long?)await db.SortedSetScoreAsync(RedisKeys.ExpiringFiles, expiresLater.Id));
-        Assert.Equal(5, await db.KeyExistsAsync(KeysOf(expiresLater.Id)));
-        Assert.Equal(5, await db.KeyExistsAsync(KeysOf(neverExpires.Id)));
+        Assert.Equal(4, await db.KeyExistsAsync(KeysOf(expiresLater.Id)));
+        Assert.Equal(4, await db.KeyExistsAsync(KeysOf(neverExpires.Id)));
         var listed = (await _store.ListAsync(tenant, null, 100, false, null, Ct))!.Data.Select(f => f.Id).ToList();
         Assert.Equal([neverExpires.Id, expiresLater.Id], listed);
         Assert.DoesNotContain(expired.Id, await _store.DeleteExpiredAsync(DateTimeOffset.UtcNow.AddSeconds(10), 10_000, Ct));
