@@ -11,8 +11,11 @@ using BatchAspire.Testing;
 namespace BatchAspire.Intake.Bench;
 
 /// <summary>One upload: its throughput, and how far the server's peak RSS rose above its RSS before it.</summary>
-internal sealed record Measurement(long Bytes, double Seconds, long PeakGrowthBytes, double CpuSeconds)
+internal sealed record Measurement(long Bytes, double Seconds, long PeakGrowthBytes, double CpuSeconds, double ClientCpuSeconds)
 {
+    /// <summary>CPU time this process (the client: generating and sending the file) spent per MB.</summary>
+    public double ClientCpuMillisecondsPerMegabyte => ClientCpuSeconds * 1000 / (Bytes / 1e6);
+
     /// <summary>CPU time the server (and, for the intake, its redis-server) spent per MB: independent of other load.</summary>
     public double CpuMillisecondsPerMegabyte => CpuSeconds * 1000 / (Bytes / 1e6);
 
@@ -25,7 +28,13 @@ internal sealed record Measurement(long Bytes, double Seconds, long PeakGrowthBy
     {
         var byTime = all.OrderBy(m => m.Seconds).ToList();
         var byCpu = all.OrderBy(m => m.CpuSeconds).ToList();
-        return byTime[byTime.Count / 2] with { PeakGrowthBytes = all.Max(m => m.PeakGrowthBytes), CpuSeconds = byCpu[byCpu.Count / 2].CpuSeconds };
+        var byClientCpu = all.OrderBy(m => m.ClientCpuSeconds).ToList();
+        return byTime[byTime.Count / 2] with
+        {
+            PeakGrowthBytes = all.Max(m => m.PeakGrowthBytes),
+            CpuSeconds = byCpu[byCpu.Count / 2].CpuSeconds,
+            ClientCpuSeconds = byClientCpu[byClientCpu.Count / 2].ClientCpuSeconds,
+        };
     }
 }
 
@@ -116,6 +125,7 @@ internal sealed class UploadBench : IAsyncDisposable
         var before = ReadStatusKilobytes(pid, "VmRSS:") * 1024;
         var cpuBefore = CpuSeconds(pid) + (server == Intake ? CpuSeconds(_redisPid) : 0);
         var cpuOnlyBefore = CpuSeconds(pid);
+        var clientBefore = CpuSeconds(Environment.ProcessId);
 
         using var request = new HttpRequestMessage(HttpMethod.Post, server.Upload) { Content = new PythonShapedUpload(file) };
         if (server.ApiKey is not null) request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", server.ApiKey);
@@ -129,9 +139,10 @@ internal sealed class UploadBench : IAsyncDisposable
 
         var peak = ReadStatusKilobytes(pid, "VmHWM:") * 1024;
         var cpu = CpuSeconds(pid) + (server == Intake ? CpuSeconds(_redisPid) : 0) - cpuBefore;
+        var client = CpuSeconds(Environment.ProcessId) - clientBefore;
         if (Environment.GetEnvironmentVariable("BENCH_VERBOSE") == "1")
-            Console.Error.WriteLine($"{server.Name} {file.Length / 1e6:F0} MB: {watch.ElapsedMilliseconds} ms, CPU {cpu * 1000:F0} ms, of which the server process {(CpuSeconds(pid) - cpuOnlyBefore) * 1000:F0} ms");
-        return new Measurement(file.Length, watch.Elapsed.TotalSeconds, Math.Max(0, peak - before), cpu);
+            Console.Error.WriteLine($"{server.Name} {file.Length / 1e6:F0} MB: {watch.ElapsedMilliseconds} ms, CPU {cpu * 1000:F0} ms, of which the server process {(CpuSeconds(pid) - cpuOnlyBefore) * 1000:F0} ms; client {client * 1000:F0} ms");
+        return new Measurement(file.Length, watch.Elapsed.TotalSeconds, Math.Max(0, peak - before), cpu, client);
     }
 
     /// <summary>
@@ -161,7 +172,7 @@ internal sealed class UploadBench : IAsyncDisposable
         var cpu = CpuSeconds(self) + CpuSeconds(_redisPid) - cpuBefore;
         if (Environment.GetEnvironmentVariable("BENCH_VERBOSE") == "1")
             Console.Error.WriteLine($"store alone {file.Length / 1e6:F0} MB: {watch.ElapsedMilliseconds} ms, CPU {cpu * 1000:F0} ms (this process and redis-server)");
-        return new Measurement(file.Length, watch.Elapsed.TotalSeconds, 0, cpu);
+        return new Measurement(file.Length, watch.Elapsed.TotalSeconds, 0, cpu, 0);
     }
 
     public async Task FlushRedisAsync() => await _redis.Multiplexer.GetDatabase().ExecuteAsync("FLUSHALL");
