@@ -85,6 +85,24 @@ public sealed class FileStoreTests(RedisFixture redis)
     }
 
     [Fact]
+    public async Task AnalysisNamesTheRightLinesAcrossSegmentsWithCrlfEndingsAndABom()
+    {
+        var lines = Jsonl.VariedRequests(12_000);
+        lines[0] = "\uFEFF" + lines[0];
+        lines[6_000] = "   ";
+        lines[11_000] = "{\"custom_id\":\"broken\"";
+        var bytes = Encoding.UTF8.GetBytes(string.Concat(lines.Select(l => l + "\r\n")) + "\r\n\r\n");
+        Assert.True(bytes.Length > 3 * FileLayout.SegmentBytes);
+        var file = await UploadAsync(bytes);
+
+        var analysis = (await _store.GetAnalysisAsync(file.Id, Ct))!;
+
+        Assert.Equal(12_000, file.Lines);
+        Assert.Equal([(LineErrorCodes.InvalidJsonLine, 6_001L), (LineErrorCodes.InvalidJsonLine, 11_001L)],
+            analysis.Errors.Select(e => (e.Code, e.Line!.Value)));
+    }
+
+    [Fact]
     public async Task OnlyBatchUploadsHaveAnAnalysis()
     {
         var file = await UploadAsync(Jsonl.File(Jsonl.Request("a")), purpose: "user_data");
