@@ -64,6 +64,28 @@ public sealed class PipelineTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task AProviderFileWhoseDeleteFailedStaysListedAndIsDeletedOnceTheProviderAnswersAgain()
+    {
+        _sandbox.SetFaults(f => { f.ApiFail500Rate = 1; f.ApiFailMethod = "DELETE"; });
+        var job = await _pipeline.CreateJobAsync(Jsonl.File(300), Ct);
+
+        await _pipeline.Bus.Publish(new JobAccepted { JobId = job.JobId }, Ct);
+        Assert.Equal(JobStatus.Completed, (await _pipeline.WaitForEndAsync(job.JobId, TimeSpan.FromSeconds(60))).Status);
+        var batch = Assert.Single(await _sandbox.BatchesOfJobAsync(job.JobId, Ct));
+        string[] providerFiles = [batch.GetProperty("input_file_id").GetString()!, batch.GetProperty("output_file_id").GetString()!];
+        // Every DELETE fails: several tries later (the retry delay is 0.3 s here) both files are still there, and listed.
+        await Task.Delay(TimeSpan.FromSeconds(1.5), Ct);
+        Assert.All(await Task.WhenAll(providerFiles.Select(f => _sandbox.HasFileAsync(f, Ct))), Assert.True);
+        Assert.All(providerFiles, f => Assert.NotNull(_pipeline.Db.SortedSetScore(RedisKeys.ProviderFilesToDelete, f)));
+
+        _sandbox.SetFaults(_ => { });
+
+        await PipelineHost.WaitUntilAsync(async () => await _pipeline.Db.SortedSetLengthAsync(RedisKeys.ProviderFilesToDelete) == 0,
+            TimeSpan.FromSeconds(15), "the provider files to leave the deletion list");
+        Assert.All(await Task.WhenAll(providerFiles.Select(f => _sandbox.HasFileAsync(f, Ct))), Assert.False);
+    }
+
+    [Fact]
     public async Task JobOf120000RequestsRunsAsThreeChunksAtTheDefaultLimitWithEveryCustomIdOnce()
     {
         await using var pipeline = await PipelineHost.StartAsync(_sandbox);

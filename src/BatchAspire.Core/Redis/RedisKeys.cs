@@ -47,6 +47,10 @@ public static class RedisKeys
     // Scored by the due time (unix ms); a claim moves the score to a lease expiry, like ba:poll:due.
     public static readonly RedisKey DelayedChunks = "ba:chunks:delayed";
 
+    // Files at the provider that nothing needs any more (a chunk's input, output and error files once its results are
+    // stored), scored by when to try deleting them next (unix ms); an entry leaves once the provider confirms.
+    public static readonly RedisKey ProviderFilesToDelete = "ba:provider:files:delete";
+
     // Planned jobs that are not terminal yet, scored by created_at (unix ms): the results service finds
     // jobs past their completion window here without scanning.
     public static readonly RedisKey OpenJobs = "ba:jobs:open";

@@ -3,6 +3,7 @@ using System.Globalization;
 using BatchAspire.Core.Chunks;
 using BatchAspire.Core.Files;
 using BatchAspire.Core.Jobs;
+using BatchAspire.Core.Polling;
 using BatchAspire.Core.Pricing;
 using BatchAspire.Core.Redis;
 using StackExchange.Redis;
@@ -50,19 +51,24 @@ public sealed class ResultStore(IConnectionMultiplexer redis)
     /// <paramref name="error"/>; any other pass must delete its own.
     /// </summary>
     public async Task<CompleteChunkOutcome> CompleteChunkAsync(string chunkId, TokenUsage lineUsage, SuccessorKind successor,
-        IReadOnlyList<long> successorLines, int successorAttempt, TimeSpan capacityDelay, ResultRun? output = null, ResultRun? error = null)
+        IReadOnlyList<long> successorLines, int successorAttempt, TimeSpan capacityDelay, ResultRun? output = null, ResultRun? error = null,
+        bool deleteProviderFiles = false)
     {
         var jobId = ChunkIds.JobOf(chunkId);
         var (prefix, linesSuffix) = ChunkStore.KeyShape(jobId);
         RedisValue kind = successor switch { SuccessorKind.Retry => "retry", SuccessorKind.Capacity => "capacity", _ => "" };
-        RedisKey[] keys = [RedisKeys.Chunk(chunkId), RedisKeys.JobChunks(jobId), RedisKeys.DelayedChunks, .. output?.Keys ?? [], .. error?.Keys ?? []];
+        RedisKey[] keys =
+        [
+            RedisKeys.Chunk(chunkId), RedisKeys.JobChunks(jobId), RedisKeys.DelayedChunks, RedisKeys.ProviderFilesToDelete,
+            .. output?.Keys ?? [], .. error?.Keys ?? [],
+        ];
         var reply = (RedisResult[])(await Db.ScriptEvaluateAsync(Scripts.CompleteChunk, keys,
             [
                 jobId, prefix, linesSuffix, kind, successorAttempt,
                 successor == SuccessorKind.None ? RedisValue.EmptyString : ChunkStore.PackLines(successorLines),
                 successorLines.Count, (long)capacityDelay.TotalMilliseconds, chunkId,
                 lineUsage.InputTokens, lineUsage.CachedTokens, lineUsage.OutputTokens, lineUsage.ReasoningTokens,
-                output?.Format() ?? "", error?.Format() ?? "",
+                output?.Format() ?? "", error?.Format() ?? "", deleteProviderFiles ? 1 : 0,
             ]))!;
         var successorId = (string?)reply[1];
         return new CompleteChunkOutcome((string)reply[0]! == "completed", string.IsNullOrEmpty(successorId) ? null : successorId);
@@ -241,7 +247,15 @@ public sealed class ResultStore(IConnectionMultiplexer redis)
             -- The pass that completes the chunk keeps its result runs: recorded, and no longer expiring.
             if ARGV[14] ~= '' then redis.call('HSET', KEYS[1], '{{ChunkFields.OutputRun}}', ARGV[14]) end
             if ARGV[15] ~= '' then redis.call('HSET', KEYS[1], '{{ChunkFields.ErrorRun}}', ARGV[15]) end
-            for i = 4, #KEYS do redis.call('PERSIST', KEYS[i]) end
+            for i = 5, #KEYS do redis.call('PERSIST', KEYS[i]) end
+            -- Nothing reads the chunk's files at the provider again (a retry is a new chunk with a new upload): they are
+            -- listed for deletion in this same step, so a crash right after it cannot leave them there.
+            if ARGV[16] == '1' then
+              for _, field in ipairs({'{{ChunkFields.ProviderFileId}}', '{{ChunkPollFields.ProviderOutputFileId}}', '{{ChunkPollFields.ProviderErrorFileId}}'}) do
+                local id = redis.call('HGET', KEYS[1], field)
+                if id and id ~= '' then redis.call('ZADD', KEYS[4], now, id) end
+              end
+            end
             return {'completed', successor}
             """;
 

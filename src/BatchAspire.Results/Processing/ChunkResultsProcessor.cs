@@ -27,6 +27,7 @@ public sealed class ChunkResultsProcessor(
     IJobStore jobs,
     IFileStore files,
     ProviderBatchCommands provider,
+    ProviderFileDeletions providerFiles,
     JobFinalizer finalizer,
     IOptions<ResultsOptions> options,
     ResultsTelemetry telemetry,
@@ -82,7 +83,7 @@ public sealed class ChunkResultsProcessor(
             await errorRun.CompleteAsync();
             complete = await results.CompleteChunkAsync(chunk.Id, outcome.Usage, outcome.Successor, outcome.Retry,
                 outcome.Successor == SuccessorKind.Retry ? chunk.Attempt + 1 : chunk.Attempt, _options.CapacityRetryDelay,
-                outputRun.Run, errorRun.Run);
+                outputRun.Run, errorRun.Run, _options.DeleteProviderFiles);
         }
         catch
         {
@@ -98,28 +99,9 @@ public sealed class ChunkResultsProcessor(
         logger.ChunkProcessed(chunk.Id, chunk.JobId, outcome.Finals, outcome.Retry.Count,
             complete.SuccessorChunkId ?? "none", outcome.Foreign);
         await finalizer.TryFinalizeAsync(chunk.JobId, force: false, publish, ct);
-        if (complete.CompletedNow && _options.DeleteProviderFiles) await DeleteProviderFilesAsync(chunk, ct);
-    }
-
-    /// <summary>
-    /// Best effort, once the chunk's results are stored for good: nothing reads these files again (a retry is a new
-    /// chunk with a new upload). A file left behind costs storage at the provider, not correctness, so a failure is
-    /// logged rather than sent round again.
-    /// </summary>
-    private async Task DeleteProviderFilesAsync(ChunkRecord chunk, CancellationToken ct)
-    {
-        foreach (var fileId in new[] { chunk.ProviderFileId, chunk[ChunkPollFields.ProviderOutputFileId], chunk[ChunkPollFields.ProviderErrorFileId] })
-        {
-            if (string.IsNullOrEmpty(fileId)) continue;
-            try
-            {
-                await provider.DeleteFileAsync(fileId, ct);
-            }
-            catch (Exception e) when (!ct.IsCancellationRequested)
-            {
-                logger.ProviderFileNotDeleted(e, fileId, chunk.Id);
-            }
-        }
+        if (complete.CompletedNow && _options.DeleteProviderFiles)
+            await providerFiles.DeleteAsync(new[] { chunk.ProviderFileId, chunk[ChunkPollFields.ProviderOutputFileId], chunk[ChunkPollFields.ProviderErrorFileId] }
+                .Where(id => !string.IsNullOrEmpty(id)).Select(id => id!), ct);
     }
 
     private static async Task DeleteRunsAsync(ResultRunWriter output, ResultRunWriter error)

@@ -35,8 +35,10 @@ public static class ResultsExtensions
         builder.Services.TryAddSingleton<JobStopper>();
         builder.Services.TryAddSingleton<ResultsTelemetry>();
         builder.Services.TryAddSingleton<JobFinalizer>();
+        builder.Services.TryAddSingleton<ProviderFileDeletions>();
         builder.Services.TryAddSingleton<ChunkResultsProcessor>();
         builder.Services.AddHostedService<JobDeadlineSweeper>();
+        builder.Services.AddHostedService<ProviderFileSweeper>();
         return builder;
     }
 

@@ -35,6 +35,10 @@ public sealed class ResultsOptions
     /// </summary>
     public bool DeleteProviderFiles { get; set; } = true;
 
+    /// <summary>How long a provider file whose delete failed waits before the next try.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.010", "1.00:00:00")]
+    public TimeSpan ProviderFileRetryDelay { get; set; } = TimeSpan.FromMinutes(5);
+
     /// <summary>The longest result line accepted from the provider.</summary>
     [Range(1024, int.MaxValue)]
     public int MaxResultLineBytes { get; set; } = 64 * 1024 * 1024;

@@ -64,6 +64,7 @@ public sealed class PipelineHost : IAsyncDisposable
             ["Submitter:SweepLease"] = "00:00:05",
             ["Results:SweepInterval"] = "00:00:00.100",
             ["Results:CapacityRetryDelay"] = "00:00:00.300",
+            ["Results:ProviderFileRetryDelay"] = "00:00:00.300",
             ["Results:ExpiryGrace"] = "00:00:05",
             ["Poller:MaxConcurrentPolls"] = "16",
             ["Poller:Lease"] = "00:00:05",
