@@ -102,6 +102,24 @@ public sealed class FileStoreTests(RedisFixture redis)
             analysis.Errors.Select(e => (e.Code, e.Line!.Value)));
     }
 
+    [Theory]
+    [InlineData("", 0, "")]
+    [InlineData("\n \r\n\t\n", 0, "")]
+    [InlineData("\uFEFF", 1, "invalid_json_line@1")]
+    [InlineData("{\"custom_id\":\"a\"}", 1, "missing_required_parameter@1 missing_required_parameter@1 missing_required_parameter@1")]
+    [InlineData("LONG", 1, "request_too_large@1")]
+    [InlineData("LONG\n\n", 1, "request_too_large@1")]
+    public async Task OddFilesAreAnalysedWithoutFailing(string content, long lines, string errors)
+    {
+        var bytes = Encoding.UTF8.GetBytes(content.Replace("LONG", "{\"custom_id\":\"" + new string('z', 2_500_000) + "\"}", StringComparison.Ordinal));
+        var file = await UploadAsync(bytes, new FileUploadLimits(1L << 30, 1 << 20));
+
+        var analysis = (await _store.GetAnalysisAsync(file.Id, Ct))!;
+
+        Assert.Equal(lines, file.Lines);
+        Assert.Equal(errors, string.Join(' ', analysis.Errors.Select(e => $"{e.Code}@{e.Line}")));
+    }
+
     [Fact]
     public async Task OnlyBatchUploadsHaveAnAnalysis()
     {
