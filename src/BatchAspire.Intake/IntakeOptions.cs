@@ -1,4 +1,5 @@
 using System.ComponentModel.DataAnnotations;
+using BatchAspire.Core.Files;
 
 namespace BatchAspire.Intake;
 
@@ -20,7 +21,7 @@ public sealed class IntakeOptions
     public int MaxLineBytes { get; set; } = 8 * 1024 * 1024;
 
     /// <summary>Most requests (lines) in one batch; more fail the batch with <c>too_many_tasks</c>. OpenAI's limit is 50,000.</summary>
-    [Range(1, int.MaxValue)]
+    [Range(1, FileAnalysis.MaxLinesCheckedForDuplicates)]
     public long MaxRequestsPerBatch { get; set; } = 5_000_000;
 
     /// <summary>A job still <c>validating</c> after this long gets <c>JobAccepted</c> published again.</summary>

@@ -22,6 +22,12 @@ public sealed record FileAnalysis(
     long? ModelMissingLine,
     bool MethodsOk)
 {
+    /// <summary>
+    /// Files with more lines than this are not checked for duplicate custom_ids (the check holds 8 bytes a line in
+    /// memory); no batch may have that many requests (<c>Intake:MaxRequestsPerBatch</c> is bounded by it).
+    /// </summary>
+    public const long MaxLinesCheckedForDuplicates = 10_000_000;
+
     internal HashEntry[] ToHashEntries()
     {
         var entries = new List<HashEntry>

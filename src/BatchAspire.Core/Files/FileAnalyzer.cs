@@ -17,16 +17,13 @@ namespace BatchAspire.Core.Files;
 /// </summary>
 internal sealed class FileAnalyzer(IDatabase db, string fileId, long lines, int maxLineBytes)
 {
-    /// <summary>Files with more lines than this are not checked for duplicate custom_ids (8 bytes a line in memory).</summary>
-    public const long MaxLinesCheckedForDuplicates = 10_000_000;
-
     private const int LengthsPerRead = 16 * 1024;
 
     public async Task<FileAnalysis> AnalyzeAsync(CancellationToken ct = default)
     {
         var builder = new FileAnalysisBuilder(maxLineBytes);
         var scanner = new RequestLineScanner();
-        var hashes = lines <= MaxLinesCheckedForDuplicates ? new ulong[lines] : null;
+        var hashes = lines <= FileAnalysis.MaxLinesCheckedForDuplicates ? new ulong[lines] : null;
         await foreach (var line in ReadLinesAsync(ct))
         {
             if (line.TooLong)
