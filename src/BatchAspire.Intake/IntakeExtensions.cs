@@ -4,14 +4,13 @@ using BatchAspire.Intake.Auth;
 using BatchAspire.Intake.Batches;
 using BatchAspire.Intake.Files;
 using Microsoft.AspNetCore.Authentication;
-using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Server.Kestrel.Transport.Sockets;
 
 namespace BatchAspire.Intake;
 
 public static class IntakeExtensions
 {
-    /// <summary>Options, API-key auth, the Redis stores, the JSON wire format, OpenAPI, upload limits and the JobAccepted re-publisher.</summary>
+    /// <summary>Options, API-key auth, the Redis stores, the JSON wire format, OpenAPI, the socket setting for uploads, the re-publisher and the expired-file sweeper.</summary>
     public static IHostApplicationBuilder AddIntake(this IHostApplicationBuilder builder)
     {
         var services = builder.Services;
@@ -46,11 +45,6 @@ public static class IntakeExtensions
         // system calls per block. Receiving straight away halves the CPU of taking in an upload (docs/performance.md)
         // at the cost of a 4 KiB block held by each idle connection.
         services.Configure<SocketTransportOptions>(sockets => sockets.WaitForDataBeforeAllocatingBuffer = false);
-
-        // Uploads stream through MultipartBodyReader, which raises the per-request body limit itself; the form
-        // limit is raised too so nothing in the pipeline stops an upload below Intake:MaxUploadBytes.
-        var maxUpload = builder.Configuration.GetValue($"{IntakeOptions.SectionName}:{nameof(IntakeOptions.MaxUploadBytes)}", new IntakeOptions().MaxUploadBytes);
-        services.Configure<FormOptions>(form => form.MultipartBodyLengthLimit = maxUpload);
 
         services.AddOpenApi(openApi => openApi.AddDocumentTransformer((document, _, _) =>
         {

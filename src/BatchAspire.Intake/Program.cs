@@ -8,7 +8,7 @@ var builder = WebApplication.CreateBuilder(args);
 builder.AddServiceDefaults();
 builder.AddRedisClient(ResourceNames.Cache);
 builder.AddBatchBus();                       // publish-only: JobAccepted, JobCancelRequested
-builder.AddIntake();                         // options, API keys, stores, JSON, OpenAPI, upload limits, re-publisher
+builder.AddIntake();                         // options, API keys, stores, JSON, OpenAPI, upload sockets, sweepers
 
 var app = builder.Build();
 app.UseOpenAIErrors();                       // x-request-id, and the OpenAI error envelope for every failure

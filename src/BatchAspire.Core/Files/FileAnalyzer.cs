@@ -3,8 +3,6 @@ using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Text;
 using BatchAspire.Core.Jsonl;
-using BatchAspire.Core.Redis;
-using StackExchange.Redis;
 
 namespace BatchAspire.Core.Files;
 
@@ -15,10 +13,8 @@ namespace BatchAspire.Core.Files;
 /// hash per line (8 bytes a line, sorted once); only a file in which a hash repeats is read a second time, to
 /// confirm each repeat exactly and name its line.
 /// </summary>
-internal sealed class FileAnalyzer(IDatabase db, string fileId, long lines, int maxLineBytes)
+internal sealed class FileAnalyzer(IFileStore files, string fileId, long lines, int maxLineBytes)
 {
-    private const int LengthsPerRead = 16 * 1024;
-
     public async Task<FileAnalysis> AnalyzeAsync(CancellationToken ct = default)
     {
         var builder = new FileAnalysisBuilder(maxLineBytes);
@@ -96,44 +92,38 @@ internal sealed class FileAnalyzer(IDatabase db, string fileId, long lines, int 
     private readonly record struct StoredLine(long Index, long Length, ReadOnlyMemory<byte> Bytes, bool TooLong);
 
     /// <summary>
-    /// Every line of the file in order. An upload's segments end at line ends (a line up to the limit is held whole,
-    /// in one grown buffer if need be) except where a line over the limit was stored as it came, so a line within
-    /// the limit is a slice of one segment; that line is only skipped.
+    /// Every line of the file in order, from the store's content and line-length streams. An upload's segments end at
+    /// line ends (a line up to the limit is held whole, in one grown buffer if need be) except where a line over the
+    /// limit was stored as it came, so a line within the limit is a slice of one segment; that line is only skipped.
     /// </summary>
     private async IAsyncEnumerable<StoredLine> ReadLinesAsync([EnumeratorCancellation] CancellationToken ct)
     {
-        var data = new SegmentCursor(db, RedisKeys.FileData(fileId), await db.ListLengthAsync(RedisKeys.FileData(fileId)));
-        var lensKey = RedisKeys.FileLineLengths(fileId);
-        Task<RedisValue>? nextLengths = lines > 0 ? db.StringGetRangeAsync(lensKey, 0, Math.Min(lines, LengthsPerRead) * 4 - 1) : null;
-        for (long first = 0; first < lines; first += LengthsPerRead)
+        await using var segments = files.ReadContentAsync(fileId, ct).GetAsyncEnumerator(ct);
+        var data = new SegmentCursor(segments);
+        long index = 0;
+        await foreach (var stored in files.ReadLineLengthsAsync(fileId, 0, lines, ct))
         {
-            ct.ThrowIfCancellationRequested();
-            ReadOnlyMemory<byte> lens = await nextLengths!;
-            var stop = Math.Min(lines, first + LengthsPerRead);
-            nextLengths = stop < lines ? db.StringGetRangeAsync(lensKey, stop * 4, Math.Min(lines, stop + LengthsPerRead) * 4 - 1) : null;
-            if (lens.Length < (stop - first) * 4) throw new InvalidDataException($"File {fileId} has fewer line lengths than lines.");
-            for (var index = first; index < stop; index++)
+            long length = (uint)stored;   // stored as uint32
+            if (length > maxLineBytes)
             {
-                var length = BinaryPrimitives.ReadUInt32LittleEndian(lens.Span[(int)((index - first) * 4)..]);
-                if (length > maxLineBytes)
-                {
-                    yield return new StoredLine(index, length, default, TooLong: true);
-                    await data.SkipAsync(length + 1L);
-                    continue;
-                }
+                yield return new StoredLine(index, length, default, TooLong: true);
+                await data.SkipAsync(length + 1);
+            }
+            else
+            {
                 if (!await data.EnsureAsync() && length > 0 || data.Remaining < length)
                     throw new InvalidDataException($"Line {index + 1} of file {fileId} is not whole in one segment.");
                 yield return new StoredLine(index, length, data.Take((int)length), TooLong: false);
                 await data.SkipAsync(1);   // the '\n' (the last line may have none)
             }
+            index++;
         }
+        if (index < lines) throw new InvalidDataException($"File {fileId} has fewer line lengths than lines.");
     }
 
-    /// <summary>Reads the <c>:data</c> list's segments in order, the next one fetched while the current one is read.</summary>
-    private sealed class SegmentCursor(IDatabase db, RedisKey key, long count)
+    /// <summary>A read position in the file's segments, as the content stream hands them out.</summary>
+    private sealed class SegmentCursor(IAsyncEnumerator<ReadOnlyMemory<byte>> segments)
     {
-        private long _next;
-        private Task<RedisValue>? _prefetched;
         private ReadOnlyMemory<byte> _segment;
         private int _offset;
 
@@ -151,11 +141,8 @@ internal sealed class FileAnalyzer(IDatabase db, string fileId, long lines, int 
         {
             while (Remaining == 0)
             {
-                if (_next >= count) return false;
-                var current = _prefetched ?? db.ListGetByIndexAsync(key, _next);
-                _next++;
-                _prefetched = _next < count ? db.ListGetByIndexAsync(key, _next) : null;
-                _segment = (ReadOnlyMemory<byte>)await current;
+                if (!await segments.MoveNextAsync()) return false;
+                _segment = segments.Current;
                 _offset = 0;
             }
             return true;

@@ -41,12 +41,6 @@ internal sealed class FileStaging(IDatabase db, string fileId, int depth = 1)
 
     public string FileId { get; } = fileId;
 
-    public RedisKey DataKey => _data;
-
-    public RedisKey LineLengthsKey => _lens;
-
-    public RedisKey SegmentsKey => _segs;
-
     public long Segments { get; private set; }
 
     /// <summary>

@@ -149,7 +149,7 @@ public sealed class FileUpload : IAsyncDisposable
         var length = newline - _lineStart;
         if (_oversize)
         {
-            RecordTooLong(_oversizeLength + length);
+            RecordLine(_oversizeLength + length);
             _oversize = false;
             _cut = newline + 1;
             return;
@@ -172,13 +172,7 @@ public sealed class FileUpload : IAsyncDisposable
         _cut = newline + 1;
     }
 
-    private void RecordLine(int length)
-    {
-        _lens.AppendUInt32((uint)length);
-        Lines++;
-    }
-
-    private void RecordTooLong(long length)
+    private void RecordLine(long length)
     {
         _lens.AppendUInt32((uint)Math.Min(length, uint.MaxValue));
         Lines++;
@@ -258,7 +252,7 @@ public sealed class FileUpload : IAsyncDisposable
     {
         if (_oversize)
         {
-            RecordTooLong(_oversizeLength + (_filled - _lineStart));
+            RecordLine(_oversizeLength + (_filled - _lineStart));
             _oversize = false;
         }
         else if (_filled > _lineStart && !IsBlank(_cur.AsSpan(_lineStart, _filled - _lineStart)))

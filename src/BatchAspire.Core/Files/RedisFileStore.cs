@@ -231,7 +231,7 @@ public sealed class RedisFileStore(IConnectionMultiplexer redis, TimeProvider ti
         if (hash.GetValueOrDefault(FileFields.Purpose) != FilePurposes.Batch || !hash.TryGetValue(FileFields.MaxLineBytes, out var maxLineBytes))
             return null;
 
-        var analysis = await new FileAnalyzer(db, fileId, (long)hash[FileFields.Lines], (int)maxLineBytes).AnalyzeAsync(ct);
+        var analysis = await new FileAnalyzer(this, fileId, (long)hash[FileFields.Lines], (int)maxLineBytes).AnalyzeAsync(ct);
         // Two first batches on one file may both analyse it: they store the same fields.
         await db.ScriptEvaluateAsync(StoreAnalysisScript.ExecutableScript, [RedisKeys.File(fileId)],
             [.. analysis.ToHashEntries().SelectMany(e => new[] { e.Name, e.Value })]);

@@ -71,7 +71,8 @@ public sealed class ResultStore(IConnectionMultiplexer redis)
                 output?.Format() ?? "", error?.Format() ?? "", deleteProviderFiles ? 1 : 0,
             ]))!;
         var successorId = (string?)reply[1];
-        return new CompleteChunkOutcome((string)reply[0]! == "completed", string.IsNullOrEmpty(successorId) ? null : successorId);
+        return new CompleteChunkOutcome((string)reply[0]! == "completed", string.IsNullOrEmpty(successorId) ? null : successorId,
+            [.. reply.Skip(2).Select(id => (string)id!)]);
     }
 
     /// <summary>A writer for one result run of the job (see <see cref="ResultRunWriter"/>).</summary>
@@ -250,13 +251,17 @@ public sealed class ResultStore(IConnectionMultiplexer redis)
             for i = 5, #KEYS do redis.call('PERSIST', KEYS[i]) end
             -- Nothing reads the chunk's files at the provider again (a retry is a new chunk with a new upload): they are
             -- listed for deletion in this same step, so a crash right after it cannot leave them there.
+            local reply = {'completed', successor}
             if ARGV[16] == '1' then
               for _, field in ipairs({'{{ChunkFields.ProviderFileId}}', '{{ChunkPollFields.ProviderOutputFileId}}', '{{ChunkPollFields.ProviderErrorFileId}}'}) do
                 local id = redis.call('HGET', KEYS[1], field)
-                if id and id ~= '' then redis.call('ZADD', KEYS[4], now, id) end
+                if id and id ~= '' then
+                  redis.call('ZADD', KEYS[4], now, id)
+                  reply[#reply + 1] = id
+                end
               end
             end
-            return {'completed', successor}
+            return reply
             """;
 
         public const string BeginFinalizing = $$"""
@@ -369,7 +374,8 @@ public sealed class ResultStore(IConnectionMultiplexer redis)
 
 /// <param name="CompletedNow">False when an earlier call had already completed the chunk.</param>
 /// <param name="SuccessorChunkId">The chunk carrying this chunk's retryable requests, created now or before.</param>
-public sealed record CompleteChunkOutcome(bool CompletedNow, string? SuccessorChunkId);
+/// <param name="ProviderFilesToDelete">The chunk's provider files this call listed for deletion (none unless it completed the chunk).</param>
+public sealed record CompleteChunkOutcome(bool CompletedNow, string? SuccessorChunkId, IReadOnlyList<string> ProviderFilesToDelete);
 
 /// <summary>What the job ends with.</summary>
 public sealed record JobCompletion(string Status, TokenUsage Usage, JobCost? Cost);

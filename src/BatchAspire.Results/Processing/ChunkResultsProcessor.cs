@@ -99,9 +99,7 @@ public sealed class ChunkResultsProcessor(
         logger.ChunkProcessed(chunk.Id, chunk.JobId, outcome.Finals, outcome.Retry.Count,
             complete.SuccessorChunkId ?? "none", outcome.Foreign);
         await finalizer.TryFinalizeAsync(chunk.JobId, force: false, publish, ct);
-        if (complete.CompletedNow && _options.DeleteProviderFiles)
-            await providerFiles.DeleteAsync(new[] { chunk.ProviderFileId, chunk[ChunkPollFields.ProviderOutputFileId], chunk[ChunkPollFields.ProviderErrorFileId] }
-                .Where(id => !string.IsNullOrEmpty(id)).Select(id => id!), ct);
+        await providerFiles.DeleteAsync(complete.ProviderFilesToDelete, ct);
     }
 
     private static async Task DeleteRunsAsync(ResultRunWriter output, ResultRunWriter error)
