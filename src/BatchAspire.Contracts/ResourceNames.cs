@@ -10,4 +10,7 @@ public static class ResourceNames
     public const string Poller = "poller";
     public const string Results = "results";
     public const string Sandbox = "sandbox";
+
+    /// <summary>The Azure Blob Storage (Azurite) connection string, when <c>Blobs:Provider</c> is <c>azure</c>.</summary>
+    public const string Blobs = "blobs";
 }
