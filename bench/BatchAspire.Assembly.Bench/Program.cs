@@ -17,14 +17,16 @@ var shortMode = args.Contains("--short");
 var lines = ArgValue("--lines") ?? (shortMode ? 100_000 : 1_000_000);
 var runs = ArgValue("--runs") ?? 3;
 const int FailureEvery = 100;   // 1% of requests end in the error file
-var pageSize = ArgValue("--page") ?? new JobAssembler(null!, null!).BatchSize;
-var window = ArgValue("--window") ?? new JobAssembler(null!, null!).Window;
+var pageSize = ArgValue("--page") ?? new JobAssembler(null!, null!, null!, null!).BatchSize;
+var window = ArgValue("--window") ?? new JobAssembler(null!, null!, null!, null!).Window;
 
 Console.WriteLine($"Result assembly benchmark: {lines:N0} result lines, {runs} run(s) each, 1 in {FailureEvery} a failure.");
 await using var redis = await LocalRedisServer.StartAsync();
 var db = redis.Multiplexer.GetDatabase();
-var files = new RedisFileStore(redis.Multiplexer, TimeProvider.System);
-var assembler = new JobAssembler(redis.Multiplexer, files) { BatchSize = pageSize, Window = window };
+using var blobs = new TempBlobStore();
+var deletions = new BlobDeletions(redis.Multiplexer, blobs.Store, TimeProvider.System);
+var files = new RedisFileStore(redis.Multiplexer, blobs.Store, TimeProvider.System);
+var assembler = new JobAssembler(redis.Multiplexer, files, blobs.Store, deletions) { BatchSize = pageSize, Window = window };
 var jobId = JobIds.New();
 var runsJobId = JobIds.New();
 const int LinesPerChunk = 50_000;
@@ -120,7 +122,7 @@ async Task<(string?, string?)> AssembleAndCommitAsync(string job)
 {
     // A job about to end (the commit refuses a job that already ended; each measurement ends it again).
     await db.HashSetAsync(RedisKeys.Job(job), [new(JobFields.Status, JobStatus.InProgress), new(JobFields.Tenant, tenant), new(JobFields.RequestTotal, lines)]);
-    var store = new ResultStore(redis.Multiplexer);
+    var store = new ResultStore(redis.Multiplexer, blobs.Store, deletions);
     await using var assembled = await assembler.PrepareAsync(new AssemblyRequest(job, tenant, lines, "file-none", null, null), CancellationToken.None);
     var commit = await store.CommitAsync(job, new JobCompletion(JobStatus.Completed, default, null), assembled);
     if (!commit.Won) throw new InvalidOperationException($"Commit of {job} lost ({commit.Status}).");
@@ -131,7 +133,7 @@ async Task<(string?, string?)> AssembleAndCommitAsync(string job)
 // of successes and one of failures, recorded with the chunk.
 async Task WriteRunsAsync()
 {
-    var store = new ResultStore(redis.Multiplexer);
+    var store = new ResultStore(redis.Multiplexer, blobs.Store, deletions);
     await db.KeyDeleteAsync(RedisKeys.JobChunks(runsJobId));
     for (var first = 0; first < lines; first += LinesPerChunk)
     {

@@ -7,6 +7,7 @@ using BatchAspire.Intake.Files;
 var builder = WebApplication.CreateBuilder(args);
 builder.AddServiceDefaults();
 builder.AddRedisClient(ResourceNames.Cache);
+builder.AddBlobStore();                      // payload: uploaded and output files (filesystem or Azure)
 builder.AddBatchBus();                       // publish-only: JobAccepted, JobCancelRequested
 builder.AddIntake();                         // options, API keys, stores, JSON, OpenAPI, upload sockets, sweepers
 

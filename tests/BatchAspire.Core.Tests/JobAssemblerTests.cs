@@ -18,6 +18,7 @@ public sealed class JobAssemblerTests : IAsyncLifetime
 {
     private const string Tenant = "t1";
     private LocalRedisServer _redis = null!;
+    private readonly TempBlobStore _blobs = new();
     private RedisFileStore _files = null!;
     private ResultStore _results = null!;
     private JobAssembler _assembler = null!;
@@ -29,13 +30,18 @@ public sealed class JobAssemblerTests : IAsyncLifetime
     public async ValueTask InitializeAsync()
     {
         _redis = await LocalRedisServer.StartAsync(Ct);
-        _files = new RedisFileStore(_redis.Multiplexer, TimeProvider.System);
-        _results = new ResultStore(_redis.Multiplexer);
+        var deletions = new BlobDeletions(_redis.Multiplexer, _blobs.Store, TimeProvider.System);
+        _files = new RedisFileStore(_redis.Multiplexer, _blobs.Store, TimeProvider.System);
+        _results = new ResultStore(_redis.Multiplexer, _blobs.Store, deletions);
         // Small batches, so the hash path crosses several HMGETs.
-        _assembler = new JobAssembler(_redis.Multiplexer, _files) { BatchSize = 7, Window = 2 };
+        _assembler = new JobAssembler(_redis.Multiplexer, _files, _blobs.Store, deletions) { BatchSize = 7, Window = 2 };
     }
 
-    public async ValueTask DisposeAsync() => await _redis.DisposeAsync();
+    public async ValueTask DisposeAsync()
+    {
+        await _redis.DisposeAsync();
+        _blobs.Dispose();
+    }
 
     [Fact]
     public async Task RunsInLineOrderAreMovedWholeAndBothFilesComeOutInInputOrder()
@@ -50,7 +56,6 @@ public sealed class JobAssemblerTests : IAsyncLifetime
         Assert.Equal(Enumerable.Range(0, 100).Where(i => !(i < 50 && i % 10 == 3)), output.Select(Number));
         Assert.Equal([3, 13, 23, 33, 43], errors.Select(Number));
         Assert.Equal(100, moved);
-        Assert.Empty(_redis.Multiplexer.GetServers()[0].Keys(pattern: $"ba:{{{job}}}:run:*"));
     }
 
     [Fact]
@@ -99,8 +104,8 @@ public sealed class JobAssemblerTests : IAsyncLifetime
         Assert.True(await run.TryAppendAsync(9, Line(9)));
         await run.CompleteAsync();
 
-        Assert.Equal(new ResultRun(job, "0.o.t", RunKind.Output, 2, Line(5).Length + Line(9).Length + 2, 5, 9), run.Run);
-        Assert.True(await Db.KeyTimeToLiveAsync(RedisKeys.ResultRunData(job, "0.o.t")) > TimeSpan.Zero, "an unrecorded run expires");
+        Assert.Equal(new ResultRun(job, "0.o.t", RunKind.Output, 2, Line(5).Length + Line(9).Length + 2, 5, 9, 1), run.Run);
+        Assert.NotNull(await Db.SortedSetScoreAsync(RedisKeys.BlobsToDelete, run.Run!.Prefix));   // unrecorded: the sweep deletes it unless recorded
     }
 
     [Fact]
@@ -129,6 +134,8 @@ public sealed class JobAssemblerTests : IAsyncLifetime
         Assert.False(lost.Won);
         Assert.Equal(JobStatus.Completed, lost.Status);
         Assert.Equal(30, await ReadAsync(won.OutputFileId).ContinueWith(t => t.Result.Count, Ct));
+        await second.DisposeAsync();   // the loser's staged parts go with it
+        await AssertEveryBlobOfTheJobBelongsToItsFilesAsync(job);
     }
 
     private async Task<(List<string> Output, List<string> Errors, long Moved)> AssembleAndCommitAsync(string job, string? unansweredCode)
@@ -144,6 +151,7 @@ public sealed class JobAssemblerTests : IAsyncLifetime
         var errors = await ReadAsync(commit.ErrorFileId);
         Assert.Equal(output.Count, (long)ended.Single(e => e.Name == JobFields.RequestCompleted).Value);
         Assert.Equal(errors.Count, (long)ended.Single(e => e.Name == JobFields.RequestFailed).Value);
+        await AssertEveryBlobOfTheJobBelongsToItsFilesAsync(job);
         return (output, errors, assembled.Output.MovedLines + assembled.Errors.MovedLines);
     }
 
@@ -177,6 +185,20 @@ public sealed class JobAssemblerTests : IAsyncLifetime
         return job;
     }
 
+    /// <summary>After a commit, the job's blobs are exactly its files' parts: runs no file took are gone, none is listed for deletion.</summary>
+    private async Task AssertEveryBlobOfTheJobBelongsToItsFilesAsync(string job)
+    {
+        var parts = new List<string>();
+        foreach (var field in new[] { JobFields.OutputFileId, JobFields.ErrorFileId })
+        {
+            if (await Db.HashGetAsync(RedisKeys.Job(job), field) is { IsNull: false } fileId)
+                parts.AddRange(LinePart.ParseAll(await Db.HashGetAsync(RedisKeys.File(fileId!), FileFields.Parts)).Select(p => p.Prefix));
+        }
+        var prefixes = (await _blobs.NamesAsync($"jobs/{job}/")).Select(n => n[..n.LastIndexOf('.')]).Distinct().Order(StringComparer.Ordinal);
+        Assert.Equal(parts.Order(StringComparer.Ordinal), prefixes);
+        Assert.DoesNotContain((await Db.SortedSetRangeByRankAsync(RedisKeys.BlobsToDelete)).Select(v => (string)v!), p => p.StartsWith($"jobs/{job}/", StringComparison.Ordinal));
+    }
+
     private async Task<string> InputFileAsync(string job) => (string)(await Db.HashGetAsync(RedisKeys.Job(job), JobFields.InputFileId))!;
 
     /// <summary>Writes chunk <paramref name="number"/>'s runs as a results pass does (small segments) and records them.</summary>
@@ -191,7 +213,7 @@ public sealed class JobAssemblerTests : IAsyncLifetime
         var complete = await _results.CompleteChunkAsync(ChunkIds.Create(job, number), default, SuccessorKind.None, [], 1, TimeSpan.Zero, output.Run, errors.Run);
         Assert.True(complete.CompletedNow);
         foreach (var run in new[] { output.Run, errors.Run }.OfType<ResultRun>())
-            Assert.Null(await Db.KeyTimeToLiveAsync(run.DataKey));   // recorded: kept until the job commits
+            Assert.Null(await Db.SortedSetScoreAsync(RedisKeys.BlobsToDelete, run.Prefix));   // recorded: kept until the job commits
     }
 
     // Long enough that a run spreads over several 1 MiB segments only in big tests; here one segment per run.

@@ -19,6 +19,9 @@ namespace BatchAspire.Intake.Tests;
 public class IntakeApp(string redisConnectionString, IReadOnlyDictionary<string, string?>? settings = null, string environment = "Development")
     : WebApplicationFactory<Program>
 {
+    /// <summary>The intake's blob store (a temporary folder of its own).</summary>
+    public TempBlobStore Blobs { get; } = new();
+
     public const int KeyCount = 200;
     private int _nextTenant;
 
@@ -41,6 +44,8 @@ public class IntakeApp(string redisConnectionString, IReadOnlyDictionary<string,
         builder.UseEnvironment(environment);
         builder.UseSetting($"ConnectionStrings:{ResourceNames.Cache}", redisConnectionString);
         builder.UseSetting($"ConnectionStrings:{ResourceNames.Messaging}", "amqp://guest:guest@127.0.0.1:1/");
+        builder.UseSetting("Blobs:Root", Blobs.Root);
+        builder.UseSetting("Blobs:Durable", "false");
         for (var i = 0; i < KeyCount; i++)
         {
             builder.UseSetting($"Intake:ApiKeys:{i}:Tenant", TenantOf(i));
@@ -50,6 +55,12 @@ public class IntakeApp(string redisConnectionString, IReadOnlyDictionary<string,
         builder.UseSetting("Intake:MaxLineBytes", "65536");
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>()) builder.UseSetting(key, value);
         builder.ConfigureServices(services => services.AddMassTransitTestHarness(bus => bus.AddConsumer<JobAcceptedProbe>()));
+    }
+
+    public override async ValueTask DisposeAsync()
+    {
+        await base.DisposeAsync();
+        Blobs.Dispose();
     }
 
     public HttpClient CreateClient(string apiKey)

@@ -7,6 +7,9 @@ public sealed class RedisFixture : IAsyncLifetime
 {
     private LocalRedisServer? _server;
 
+    /// <summary>The blob store beside the server, in a temporary folder.</summary>
+    public TempBlobStore Blobs { get; } = new();
+
     public LocalRedisServer Server => _server ?? throw new InvalidOperationException("Not started.");
 
     public ConnectionMultiplexer Multiplexer => Server.Multiplexer;
@@ -18,6 +21,7 @@ public sealed class RedisFixture : IAsyncLifetime
     public async ValueTask DisposeAsync()
     {
         if (_server is not null) await _server.DisposeAsync();
+        Blobs.Dispose();
     }
 
     public static string NewTenant() => "t" + Guid.NewGuid().ToString("N")[..12];

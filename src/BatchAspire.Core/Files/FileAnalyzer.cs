@@ -13,7 +13,7 @@ namespace BatchAspire.Core.Files;
 /// hash per line (8 bytes a line, sorted once); only a file in which a hash repeats is read a second time, to
 /// confirm each repeat exactly and name its line.
 /// </summary>
-internal sealed class FileAnalyzer(IFileStore files, string fileId, long lines, int maxLineBytes)
+internal sealed class FileAnalyzer(LinePartReader reader, IReadOnlyList<LinePart> parts, string fileId, long lines, int maxLineBytes)
 {
     public async Task<FileAnalysis> AnalyzeAsync(CancellationToken ct = default)
     {
@@ -88,74 +88,15 @@ internal sealed class FileAnalyzer(IFileStore files, string fileId, long lines, 
         return hash == 0 ? 1 : hash;
     }
 
-    /// <summary>One stored line: its bytes, or only its length when it is over the line limit (never held whole).</summary>
-    private readonly record struct StoredLine(long Index, long Length, ReadOnlyMemory<byte> Bytes, bool TooLong);
-
-    /// <summary>
-    /// Every line of the file in order, from the store's content and line-length streams. An upload's segments end at
-    /// line ends (a line up to the limit is held whole, in one grown buffer if need be) except where a line over the
-    /// limit was stored as it came, so a line within the limit is a slice of one segment; that line is only skipped.
-    /// </summary>
+    /// <summary>Every line of the file in order; a line over the limit is skipped over, not read.</summary>
     private async IAsyncEnumerable<StoredLine> ReadLinesAsync([EnumeratorCancellation] CancellationToken ct)
     {
-        await using var segments = files.ReadContentAsync(fileId, ct).GetAsyncEnumerator(ct);
-        var data = new SegmentCursor(segments);
         long index = 0;
-        await foreach (var stored in files.ReadLineLengthsAsync(fileId, 0, lines, ct))
+        await foreach (var line in reader.ReadLinesAsync(parts, 0, lines, maxLineBytes, ct))
         {
-            long length = (uint)stored;   // stored as uint32
-            if (length > maxLineBytes)
-            {
-                yield return new StoredLine(index, length, default, TooLong: true);
-                await data.SkipAsync(length + 1);
-            }
-            else
-            {
-                if (!await data.EnsureAsync() && length > 0 || data.Remaining < length)
-                    throw new InvalidDataException($"Line {index + 1} of file {fileId} is not whole in one segment.");
-                yield return new StoredLine(index, length, data.Take((int)length), TooLong: false);
-                await data.SkipAsync(1);   // the '\n' (the last line may have none)
-            }
             index++;
+            yield return line;
         }
-        if (index < lines) throw new InvalidDataException($"File {fileId} has fewer line lengths than lines.");
-    }
-
-    /// <summary>A read position in the file's segments, as the content stream hands them out.</summary>
-    private sealed class SegmentCursor(IAsyncEnumerator<ReadOnlyMemory<byte>> segments)
-    {
-        private ReadOnlyMemory<byte> _segment;
-        private int _offset;
-
-        public int Remaining => _segment.Length - _offset;
-
-        public ReadOnlyMemory<byte> Take(int length)
-        {
-            var taken = _segment.Slice(_offset, length);
-            _offset += length;
-            return taken;
-        }
-
-        /// <summary>Moves past used-up segments to one with bytes left; false at the end of the file.</summary>
-        public async ValueTask<bool> EnsureAsync()
-        {
-            while (Remaining == 0)
-            {
-                if (!await segments.MoveNextAsync()) return false;
-                _segment = segments.Current;
-                _offset = 0;
-            }
-            return true;
-        }
-
-        public async ValueTask SkipAsync(long bytes)
-        {
-            while (bytes > 0 && await EnsureAsync())
-            {
-                var step = (int)Math.Min(bytes, Remaining);
-                _offset += step;
-                bytes -= step;
-            }
-        }
+        if (index < lines) throw new InvalidDataException($"File {fileId} has fewer lines than its {lines}.");
     }
 }

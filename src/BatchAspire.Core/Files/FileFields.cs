@@ -12,6 +12,8 @@ public static class FileFields
     public const string Lines = "lines";
     public const string Segments = "segments";
     public const string Sequence = "seq";
+    /// <summary>The file's blobs: its <see cref="LinePart"/>s in order (one for an upload, several for an assembled file).</summary>
+    public const string Parts = "parts";
 
     // The analysis of an uploaded file (see FileAnalysis).
     public const string Errors = "errors";
@@ -37,7 +39,7 @@ public static class FilePurposes
 /// <summary>Layout constants of stored files (docs/architecture.md).</summary>
 public static class FileLayout
 {
-    /// <summary>A segment of the <c>:data</c> list holds at most this many bytes, unless one line alone is longer.</summary>
+    /// <summary>An upload hands its bytes to the blob store in stretches of about this many, each ending at a line end unless one line alone is longer.</summary>
     public const int SegmentBytes = 1 << 20;
 
     /// <summary>Default expiry of <c>purpose=batch</c> uploads and of batch output files: 30 days.</summary>

@@ -1,4 +1,6 @@
 using System.Buffers;
+using BatchAspire.Core.Redis;
+using BatchAspire.Storage;
 using StackExchange.Redis;
 
 namespace BatchAspire.Core.Files;
@@ -15,34 +17,33 @@ public sealed class FileTooLargeException(long limit) : Exception($"The file is 
 }
 
 /// <summary>
-/// Streams an uploaded file into Redis as it arrives, finding its line ends as they pass. The request
+/// Streams an uploaded file into the blob store as it arrives, finding its line ends as they pass. The request
 /// lines themselves are checked later, when a batch is created on the file (<see cref="FileAnalyzer"/>),
 /// which is where the real API checks them (files.md §2.2): an upload only stores bytes and line lengths, so
-/// it costs little more than receiving the bytes. Memory stays at a ring of five segment buffers (one can
-/// grow to hold a line up to the line limit) whatever the file's size. The bytes are stored exactly as
+/// it costs little more than receiving the bytes. Memory stays at two segment buffers (one can grow to hold a
+/// line up to the line limit) whatever the file's size. The bytes are stored exactly as
 /// received; lines are the pieces between '\n' (a '\r' before it stays part of the line), blank lines at
 /// the very end are kept in the content but are not lines, and blank lines elsewhere are lines (which the
 /// analysis reports as invalid JSON). Nothing is visible until <see cref="CommitAsync"/>; disposing without
-/// it deletes everything written.
+/// it deletes everything written (and a crash leaves the blobs listed for the sweep, <see cref="BlobDeletions"/>).
 /// </summary>
 public sealed class FileUpload : IAsyncDisposable
 {
-    /// <summary>Segment writes in flight at once: enough to keep reading while Redis (or a busy machine) answers late.</summary>
-    private const int WritesInFlight = 4;
-
     // Blank lines are held back (they are not lines if the file ends there), but only this many.
     private const int MaxCarriedBlankLines = 4096;
     private const int MaxCarriedBlankBytes = 64 * 1024;
 
-    private readonly FileStaging _staging;
+    private readonly IDatabase _db;
+    private readonly BlobDeletions _deletions;
+    private readonly LinePartWriter _part;
     private readonly string _tenant;
     private readonly FileUploadLimits _limits;
     private readonly TimeProvider _time;
     private readonly List<int> _blankLengths = [];
 
-    // A ring of segment buffers: _cur (slot _slot) fills while the others are being written to Redis.
-    private readonly byte[][] _ring = [.. Enumerable.Range(0, WritesInFlight + 1).Select(_ => ArrayPool<byte>.Shared.Rent(FileLayout.SegmentBytes))];
-    private readonly PooledBuffer[] _lensRing = [.. Enumerable.Range(0, WritesInFlight + 1).Select(_ => new PooledBuffer(16 * 1024))];
+    // Two segment buffers: _cur (slot _slot) fills; a flush carries the unfinished line over into the other.
+    private readonly byte[][] _ring = [.. Enumerable.Range(0, 2).Select(_ => ArrayPool<byte>.Shared.Rent(FileLayout.SegmentBytes))];
+    private readonly PooledBuffer[] _lensRing = [.. Enumerable.Range(0, 2).Select(_ => new PooledBuffer(16 * 1024))];
     private int _slot;
     private byte[] _cur;
     private PooledBuffer _lens;
@@ -51,24 +52,27 @@ public sealed class FileUpload : IAsyncDisposable
     private int _lineStart;                          // start of the line not yet ended
     private int _cut;                                // end (after '\n') of the last recorded line: where a segment may end
     private int _blankBytes;
-    private long _segmentFirstLine;
+    private bool _segmentAtLineStart = true;        // the bytes in _cur start a line (not the rest of an oversize one)
     private bool _oversize;                          // inside a line longer than MaxLineBytes, already flushed raw
     private long _oversizeLength;
     private bool _read;
     private bool _committed;
     private bool _disposed;
 
-    internal FileUpload(IDatabase db, string tenant, FileUploadLimits limits, TimeProvider time)
+    internal FileUpload(IDatabase db, IBlobStore blobs, BlobDeletions deletions, string tenant, FileUploadLimits limits, TimeProvider time)
     {
+        _db = db;
+        _deletions = deletions;
         _tenant = tenant;
         _limits = limits;
         _time = time;
-        _staging = new FileStaging(db, OpaqueIds.NewFileId(), WritesInFlight);
+        FileId = OpaqueIds.NewFileId();
+        _part = new LinePartWriter(blobs, BlobPrefixes.File(FileId));
         _cur = _ring[0];
         _lens = _lensRing[0];
     }
 
-    public string FileId => _staging.FileId;
+    public string FileId { get; }
 
     public long Bytes { get; private set; }
 
@@ -80,6 +84,7 @@ public sealed class FileUpload : IAsyncDisposable
         ObjectDisposedException.ThrowIf(_disposed, this);
         if (_read) throw new InvalidOperationException("An upload reads one stream.");
         _read = true;
+        await _deletions.ExpectAsync(_part.Prefix);
         while (true)
         {
             if (_filled == _limit) await MakeRoomAsync();
@@ -94,7 +99,7 @@ public sealed class FileUpload : IAsyncDisposable
     }
 
     /// <summary>
-    /// Makes the file visible: hash with its analysis, data keys, and the tenant's list. It expires
+    /// Makes the file visible: its blobs, then its hash and the tenant's list. It expires
     /// <paramref name="expiresAfterSeconds"/> after its creation time, or never when null.
     /// </summary>
     public async Task<StoredFile> CommitAsync(string filename, string purpose, long? expiresAfterSeconds, CancellationToken ct = default)
@@ -114,7 +119,16 @@ public sealed class FileUpload : IAsyncDisposable
             new(FileFields.MaxLineBytes, _limits.MaxLineBytes),
         };
         if (expiresAt is { } e) fields.Add(new(FileFields.ExpiresAt, e));
-        await _staging.CommitAsync(_tenant, fields);
+        var part = await _part.CommitAsync(ct);
+        try
+        {
+            await FileCommit.CommitAsync(_db, FileId, _tenant, part, fields);
+        }
+        catch
+        {
+            await _deletions.TryDeleteAsync(part.Prefix);
+            throw;
+        }
         _committed = true;
         return new StoredFile(FileId, _tenant, filename, purpose, Bytes, createdAt, expiresAt, Lines);
     }
@@ -123,8 +137,12 @@ public sealed class FileUpload : IAsyncDisposable
     {
         if (_disposed) return;
         _disposed = true;
-        if (_committed) await _staging.CompleteAsync();
-        else await _staging.AbortAsync();
+        await _part.DisposeAsync();
+        if (!_committed && _read)
+        {
+            try { await _db.SortedSetRemoveAsync(RedisKeys.BlobsToDelete, _part.Prefix); }
+            catch (Exception e) when (e is RedisException or TimeoutException) { }   // the sweep removes it after its bound
+        }
         foreach (var buffer in _ring) ArrayPool<byte>.Shared.Return(buffer);
         foreach (var lens in _lensRing) lens.Dispose();
     }
@@ -223,11 +241,11 @@ public sealed class FileUpload : IAsyncDisposable
         }
     }
 
-    /// <summary>Sends <c>_cur[0..length)</c> as a segment and carries the rest over into the next buffer of the ring.</summary>
+    /// <summary>Writes <c>_cur[0..length)</c> to the blob and carries the rest over into the other buffer.</summary>
     private async ValueTask FlushAsync(int length)
     {
-        await _staging.AppendSegmentAsync(_cur.AsMemory(0, length), _lens.Written, _segmentFirstLine);
-        // The write of the segment WritesInFlight appends ago has completed, so the next slot of the ring is free.
+        await _part.AppendAsync(_cur.AsMemory(0, length), _lens.Written, startsAtLine: _segmentAtLineStart);
+        _segmentAtLineStart = !_oversize;
         var next = (_slot + 1) % _ring.Length;
         var tail = _filled - length;
         var limit = Math.Max(FileLayout.SegmentBytes, tail + FileLayout.SegmentBytes / 4);
@@ -245,7 +263,6 @@ public sealed class FileUpload : IAsyncDisposable
         _filled = tail;
         _lineStart = Math.Max(0, _lineStart - length);
         _cut = 0;
-        _segmentFirstLine = Lines;
     }
 
     private async ValueTask FinishAsync()
@@ -263,7 +280,6 @@ public sealed class FileUpload : IAsyncDisposable
         // What is still held back is blank lines at the end: bytes of the content, not lines.
         _blankLengths.Clear();
         if (_filled > 0) await FlushAsync(_filled);
-        await _staging.CompleteAsync();
     }
 
     private static bool IsBlank(ReadOnlySpan<byte> line) => line.IndexOfAnyExcept(" \t\r"u8) < 0;

@@ -1,32 +1,37 @@
+using BatchAspire.Core.Redis;
+using BatchAspire.Storage;
 using StackExchange.Redis;
 
 namespace BatchAspire.Core.Files;
 
 /// <summary>
-/// Builds a new file line by line (workers: a job's output and error files). Lines collect into a
-/// segment of up to <see cref="FileLayout.SegmentBytes"/>; a full segment goes to Redis while the next
-/// one fills. Nothing is visible until <see cref="CommitAsync"/>; disposing an uncommitted writer
-/// deletes what it wrote.
+/// Builds a new file line by line. Lines collect into a stretch of up to <see cref="FileLayout.SegmentBytes"/> that
+/// goes to the blob store when full. Nothing is visible until <see cref="CommitAsync"/>; disposing an uncommitted
+/// writer deletes what it wrote (and a crash leaves the blobs listed for the sweep, <see cref="BlobDeletions"/>).
 /// </summary>
 public sealed class FileWriter : IAsyncDisposable
 {
-    private readonly FileStaging _staging;
+    private readonly IDatabase _db;
+    private readonly BlobDeletions _deletions;
+    private readonly LinePartWriter _part;
     private readonly string _tenant;
     private readonly string _filename;
     private readonly string _purpose;
     private readonly long? _expiresAt;
     private readonly TimeProvider _time;
-    private PooledBuffer _data = new(FileLayout.SegmentBytes);
-    private PooledBuffer _lens = new(64 * 1024);
-    private PooledBuffer _spareData = new(FileLayout.SegmentBytes);
-    private PooledBuffer _spareLens = new(64 * 1024);
-    private long _segmentFirstLine;
+    private readonly PooledBuffer _data = new(FileLayout.SegmentBytes);
+    private readonly PooledBuffer _lens = new(64 * 1024);
+    private bool _started;
     private bool _committed;
     private bool _disposed;
 
-    internal FileWriter(IDatabase db, string tenant, string filename, string purpose, long? expiresAt, TimeProvider time)
+    internal FileWriter(IDatabase db, IBlobStore blobs, BlobDeletions deletions, string tenant, string filename, string purpose,
+        long? expiresAt, TimeProvider time)
     {
-        _staging = new FileStaging(db, OpaqueIds.NewFileId());
+        _db = db;
+        _deletions = deletions;
+        FileId = OpaqueIds.NewFileId();
+        _part = new LinePartWriter(blobs, BlobPrefixes.File(FileId));
         _tenant = tenant;
         _filename = filename;
         _purpose = purpose;
@@ -34,7 +39,7 @@ public sealed class FileWriter : IAsyncDisposable
         _time = time;
     }
 
-    public string FileId => _staging.FileId;
+    public string FileId { get; }
 
     public long Lines { get; private set; }
 
@@ -46,8 +51,13 @@ public sealed class FileWriter : IAsyncDisposable
         ct.ThrowIfCancellationRequested();
         ObjectDisposedException.ThrowIf(_disposed || _committed, this);
         if (line.Span.Contains((byte)'\n')) throw new ArgumentException("A line must not contain '\\n'.", nameof(line));
+        if (!_started)
+        {
+            await _deletions.ExpectAsync(_part.Prefix);
+            _started = true;
+        }
 
-        if (_data.Length > 0 && _data.Length + line.Length + 1 > FileLayout.SegmentBytes) await FlushAsync();
+        if (_data.Length > 0 && _data.Length + line.Length + 1 > FileLayout.SegmentBytes) await FlushAsync(ct);
         _data.Append(line.Span);
         _data.Append("\n"u8);
         _lens.AppendUInt32(checked((uint)line.Length));
@@ -55,12 +65,17 @@ public sealed class FileWriter : IAsyncDisposable
         Bytes += line.Length + 1;
     }
 
-    /// <summary>Makes the file visible (hash + tenant list) atomically; returns the stored file.</summary>
+    /// <summary>Makes the file visible (blobs, then hash and tenant list, atomically); returns the stored file.</summary>
     public async Task<StoredFile> CommitAsync(CancellationToken ct = default)
     {
         ct.ThrowIfCancellationRequested();
         ObjectDisposedException.ThrowIf(_disposed || _committed, this);
-        if (_data.Length > 0) await FlushAsync();
+        if (!_started)
+        {
+            await _deletions.ExpectAsync(_part.Prefix);
+            _started = true;
+        }
+        if (_data.Length > 0) await FlushAsync(ct);
         var createdAt = _time.GetUtcNow().ToUnixTimeSeconds();
         var fields = new List<HashEntry>
         {
@@ -72,7 +87,16 @@ public sealed class FileWriter : IAsyncDisposable
             new(FileFields.Lines, Lines),
         };
         if (_expiresAt is { } expiresAt) fields.Add(new(FileFields.ExpiresAt, expiresAt));
-        await _staging.CommitAsync(_tenant, fields);
+        var part = await _part.CommitAsync(ct);
+        try
+        {
+            await FileCommit.CommitAsync(_db, FileId, _tenant, part, fields);
+        }
+        catch
+        {
+            await _deletions.TryDeleteAsync(part.Prefix);
+            throw;
+        }
         _committed = true;
         return new StoredFile(FileId, _tenant, _filename, _purpose, Bytes, createdAt, _expiresAt, Lines);
     }
@@ -81,22 +105,20 @@ public sealed class FileWriter : IAsyncDisposable
     {
         if (_disposed) return;
         _disposed = true;
-        if (!_committed) await _staging.AbortAsync();
-        else await _staging.CompleteAsync();
+        await _part.DisposeAsync();
+        if (!_committed && _started)
+        {
+            try { await _db.SortedSetRemoveAsync(RedisKeys.BlobsToDelete, _part.Prefix); }
+            catch (Exception e) when (e is RedisException or TimeoutException) { }   // the sweep removes it after its bound
+        }
         _data.Dispose();
         _lens.Dispose();
-        _spareData.Dispose();
-        _spareLens.Dispose();
     }
 
-    private async ValueTask FlushAsync()
+    private async ValueTask FlushAsync(CancellationToken ct)
     {
-        await _staging.AppendSegmentAsync(_data.Written, _lens.Written, _segmentFirstLine);
-        // The spare buffers' write has finished (AppendSegmentAsync waited for it): fill them next.
-        (_data, _spareData) = (_spareData, _data);
-        (_lens, _spareLens) = (_spareLens, _lens);
+        await _part.AppendAsync(_data.Written, _lens.Written, ct: ct);
         _data.Clear();
         _lens.Clear();
-        _segmentFirstLine = Lines;
     }
 }

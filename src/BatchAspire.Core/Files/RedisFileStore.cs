@@ -1,14 +1,18 @@
-using System.Buffers.Binary;
 using System.Runtime.CompilerServices;
 using BatchAspire.Core.Redis;
+using BatchAspire.Storage;
 using StackExchange.Redis;
 
 namespace BatchAspire.Core.Files;
 
-/// <summary>The Redis implementation of <see cref="IFileStore"/> (layout in docs/architecture.md).</summary>
-public sealed class RedisFileStore(IConnectionMultiplexer redis, TimeProvider time) : IFileStore
+/// <summary>
+/// <see cref="IFileStore"/> with metadata in Redis and payload in the blob store (layout in docs/architecture.md):
+/// a file's hash names its <see cref="LinePart"/>s, which <see cref="LinePartReader"/> reads.
+/// </summary>
+public sealed class RedisFileStore(IConnectionMultiplexer redis, IBlobStore blobs, TimeProvider time) : IFileStore
 {
-    private const int LengthsPerRead = 16 * 1024;
+    private readonly LinePartReader _reader = new(blobs);
+    private readonly BlobDeletions _deletions = new(redis, blobs, time);
 
     private static readonly RedisValue[] FileHashFields =
     [
@@ -16,12 +20,16 @@ public sealed class RedisFileStore(IConnectionMultiplexer redis, TimeProvider ti
         FileFields.CreatedAt, FileFields.ExpiresAt, FileFields.Lines,
     ];
 
-    private static readonly LuaScript DeleteScript = LuaScript.Prepare("""
-        if redis.call('HGET', KEYS[1], 'tenant') ~= ARGV[1] then return 0 end
-        redis.call('DEL', KEYS[1], KEYS[2], KEYS[3], KEYS[4])
-        redis.call('ZREM', KEYS[5], ARGV[2])
-        redis.call('ZREM', KEYS[6], ARGV[2])
-        return 1
+    // Forgets the file and lists its blob prefixes for deletion in the same step, so a crash before the blobs are
+    // deleted leaves them to the sweep, never behind. Returns the parts, or false when it is not the tenant's.
+    private static readonly LuaScript DeleteScript = LuaScript.Prepare($$"""
+        if redis.call('HGET', KEYS[1], '{{FileFields.Tenant}}') ~= ARGV[1] then return false end
+        local parts = redis.call('HGET', KEYS[1], '{{FileFields.Parts}}') or ''
+        for part in string.gmatch(parts, '([^ ;]+) [^;]*') do redis.call('ZADD', KEYS[4], ARGV[3], part) end
+        redis.call('DEL', KEYS[1])
+        redis.call('ZREM', KEYS[2], ARGV[2])
+        redis.call('ZREM', KEYS[3], ARGV[2])
+        return parts
         """);
 
     // Only onto a file that still exists: one deleted while it was being analysed stays deleted.
@@ -46,108 +54,35 @@ public sealed class RedisFileStore(IConnectionMultiplexer redis, TimeProvider ti
     }
 
     public FileWriter CreateWriter(string tenant, string filename, string purpose, long? expiresAt) =>
-        new(Db, tenant, filename, purpose, expiresAt, time);
+        new(Db, blobs, _deletions, tenant, filename, purpose, expiresAt, time);
 
-    public FileUpload BeginUpload(string tenant, FileUploadLimits limits) => new(Db, tenant, limits, time);
+    public FileUpload BeginUpload(string tenant, FileUploadLimits limits) => new(Db, blobs, _deletions, tenant, limits, time);
 
     public async IAsyncEnumerable<ReadOnlyMemory<byte>> ReadLinesAsync(
         string fileId, long firstLine, long count, [EnumeratorCancellation] CancellationToken ct = default)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(firstLine);
         if (count <= 0) yield break;
-        var layout = await LoadLayoutAsync(fileId);
-        var db = Db;
-        var end = Math.Min(firstLine + count, layout.Lines);
-        var line = firstLine;
-        var segment = layout.SegmentOf(line);
-        Task<RedisValue>? prefetched = null;
-        while (line < end)
-        {
-            ct.ThrowIfCancellationRequested();
-            var (segmentStart, segmentEnd) = layout.LinesOf(segment);
-            var stop = Math.Min(segmentEnd, end);
-            var dataTask = prefetched ?? db.ListGetByIndexAsync(RedisKeys.FileData(fileId), segment);
-            var lensTask = db.StringGetRangeAsync(RedisKeys.FileLineLengths(fileId), segmentStart * 4, stop * 4 - 1);
-            prefetched = stop < end ? db.ListGetByIndexAsync(RedisKeys.FileData(fileId), segment + 1) : null;
-            ReadOnlyMemory<byte> data = await dataTask;
-            ReadOnlyMemory<byte> lens = await lensTask;
-            var offset = 0;
-            for (var i = segmentStart; i < stop; i++)
-            {
-                var length = (int)BinaryPrimitives.ReadUInt32LittleEndian(lens.Span[(int)((i - segmentStart) * 4)..]);
-                if (i >= line) yield return data.Slice(offset, length);
-                offset += length + 1;
-            }
-            line = stop;
-            segment++;
-        }
+        await foreach (var line in _reader.ReadLinesAsync(await LoadPartsAsync(fileId), firstLine, count, ct: ct)) yield return line.Bytes;
     }
 
     public async IAsyncEnumerable<(long Index, ReadOnlyMemory<byte> Line)> ReadLinesAsync(
         string fileId, IReadOnlyList<long> ascendingIndexes, [EnumeratorCancellation] CancellationToken ct = default)
     {
         if (ascendingIndexes.Count == 0) yield break;
-        var layout = await LoadLayoutAsync(fileId);
-        var db = Db;
-        var next = 0;
-        while (next < ascendingIndexes.Count)
-        {
-            ct.ThrowIfCancellationRequested();
-            var first = ascendingIndexes[next];
-            if (first < 0 || first >= layout.Lines) throw new ArgumentOutOfRangeException(nameof(ascendingIndexes), $"Line {first} is outside file {fileId}.");
-            var segment = layout.SegmentOf(first);
-            var (segmentStart, segmentEnd) = layout.LinesOf(segment);
-            var last = next;
-            while (last + 1 < ascendingIndexes.Count && ascendingIndexes[last + 1] < segmentEnd) last++;
-            var lastIndex = ascendingIndexes[last];
-            var dataTask = db.ListGetByIndexAsync(RedisKeys.FileData(fileId), segment);
-            var lensTask = db.StringGetRangeAsync(RedisKeys.FileLineLengths(fileId), segmentStart * 4, (lastIndex + 1) * 4 - 1);
-            ReadOnlyMemory<byte> data = await dataTask;
-            ReadOnlyMemory<byte> lens = await lensTask;
-            var offset = 0;
-            var line = segmentStart;
-            for (var n = next; n <= last; n++)
-            {
-                var wanted = ascendingIndexes[n];
-                if (wanted < line) throw new ArgumentException("Line indexes must be ascending.", nameof(ascendingIndexes));
-                for (; line < wanted; line++) offset += LengthAt(lens, line - segmentStart) + 1;
-                yield return (wanted, data.Slice(offset, LengthAt(lens, wanted - segmentStart)));
-            }
-            next = last + 1;
-        }
+        await foreach (var line in _reader.ReadLinesAsync(await LoadPartsAsync(fileId), ascendingIndexes, ct)) yield return line;
     }
 
     public async IAsyncEnumerable<int> ReadLineLengthsAsync(
         string fileId, long firstLine, long count, [EnumeratorCancellation] CancellationToken ct = default)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(firstLine);
-        var db = Db;
-        var end = firstLine + count;
-        for (var line = firstLine; line < end; line += LengthsPerRead)
-        {
-            ct.ThrowIfCancellationRequested();
-            var stop = Math.Min(end, line + LengthsPerRead);
-            ReadOnlyMemory<byte> lens = await db.StringGetRangeAsync(RedisKeys.FileLineLengths(fileId), line * 4, stop * 4 - 1);
-            for (var i = 0; i + 4 <= lens.Length; i += 4)
-                yield return (int)BinaryPrimitives.ReadUInt32LittleEndian(lens.Span[i..]);
-            if (lens.Length < (stop - line) * 4) yield break;   // past the last line
-        }
+        await foreach (var length in _reader.ReadLineLengthsAsync(await LoadPartsAsync(fileId), firstLine, count, ct)) yield return length;
     }
 
     public async IAsyncEnumerable<ReadOnlyMemory<byte>> ReadContentAsync(string fileId, [EnumeratorCancellation] CancellationToken ct = default)
     {
-        var db = Db;
-        var key = RedisKeys.FileData(fileId);
-        var segments = await db.ListLengthAsync(key);
-        Task<RedisValue>? prefetched = null;
-        for (long i = 0; i < segments; i++)
-        {
-            ct.ThrowIfCancellationRequested();
-            var current = prefetched ?? db.ListGetByIndexAsync(key, i);
-            prefetched = i + 1 < segments ? db.ListGetByIndexAsync(key, i + 1) : null;
-            ReadOnlyMemory<byte> segment = await current;
-            yield return segment;
-        }
+        await foreach (var bytes in _reader.ReadContentAsync(await LoadPartsAsync(fileId), ct)) yield return bytes;
     }
 
     public async Task<FilePage?> ListAsync(string tenant, string? purpose, int limit, bool ascending, string? after, CancellationToken ct = default)
@@ -190,13 +125,18 @@ public sealed class RedisFileStore(IConnectionMultiplexer redis, TimeProvider ti
     public async Task<bool> DeleteAsync(string tenant, string fileId, CancellationToken ct = default)
     {
         if (!IsFileId(fileId)) return false;
-        RedisKey[] keys =
-        [
-            RedisKeys.File(fileId), RedisKeys.FileData(fileId), RedisKeys.FileLineLengths(fileId),
-            RedisKeys.FileSegments(fileId), RedisKeys.TenantFiles(tenant), RedisKeys.ExpiringFiles,
-        ];
-        var deleted = await Db.ScriptEvaluateAsync(DeleteScript.ExecutableScript, keys, [tenant, fileId]);
-        return (long)deleted == 1;
+        RedisKey[] keys = [RedisKeys.File(fileId), RedisKeys.TenantFiles(tenant), RedisKeys.ExpiringFiles, RedisKeys.BlobsToDelete];
+        var deleted = await Db.ScriptEvaluateAsync(DeleteScript.ExecutableScript, keys, [tenant, fileId, time.GetUtcNow().ToUnixTimeMilliseconds()]);
+        if (deleted.IsNull) return false;
+        // Listed already: a failure here leaves the blobs to the sweep.
+        try
+        {
+            await _deletions.DeleteAsync(LinePart.ParseAll((string?)deleted).Select(p => p.Prefix), ct);
+        }
+        catch (Exception e) when (e is BlobStoreUnavailableException or IOException or RedisException)
+        {
+        }
+        return true;
     }
 
     public async Task<IReadOnlyList<string>> DeleteExpiredAsync(DateTimeOffset expiredBefore, int max, CancellationToken ct = default)
@@ -231,7 +171,8 @@ public sealed class RedisFileStore(IConnectionMultiplexer redis, TimeProvider ti
         if (hash.GetValueOrDefault(FileFields.Purpose) != FilePurposes.Batch || !hash.TryGetValue(FileFields.MaxLineBytes, out var maxLineBytes))
             return null;
 
-        var analysis = await new FileAnalyzer(this, fileId, (long)hash[FileFields.Lines], (int)maxLineBytes).AnalyzeAsync(ct);
+        var parts = LinePart.ParseAll(hash.GetValueOrDefault(FileFields.Parts));
+        var analysis = await new FileAnalyzer(_reader, parts, fileId, (long)hash[FileFields.Lines], (int)maxLineBytes).AnalyzeAsync(ct);
         // Two first batches on one file may both analyse it: they store the same fields.
         await db.ScriptEvaluateAsync(StoreAnalysisScript.ExecutableScript, [RedisKeys.File(fileId)],
             [.. analysis.ToHashEntries().SelectMany(e => new[] { e.Name, e.Value })]);
@@ -252,41 +193,10 @@ public sealed class RedisFileStore(IConnectionMultiplexer redis, TimeProvider ti
         return new StoredFile(fileId, v[0]!, v[1]!, v[2]!, (long)v[3], (long)v[4], v[5].IsNull ? null : (long)v[5], (long)v[6]);
     }
 
-    private static int LengthAt(ReadOnlyMemory<byte> lens, long index) =>
-        (int)BinaryPrimitives.ReadUInt32LittleEndian(lens.Span[(int)(index * 4)..]);
-
-    private async Task<FileLayoutIndex> LoadLayoutAsync(string fileId)
+    private async Task<IReadOnlyList<LinePart>> LoadPartsAsync(string fileId)
     {
-        var db = Db;
-        var segs = db.StringGetAsync(RedisKeys.FileSegments(fileId));
-        var lines = db.HashGetAsync(RedisKeys.File(fileId), FileFields.Lines);
-        var linesValue = await lines;
-        if (linesValue.IsNull) throw new InvalidOperationException($"File {fileId} does not exist.");
-        return new FileLayoutIndex((byte[]?)await segs ?? [], (long)linesValue);
-    }
-
-    /// <summary>The segment index of a file: segment k holds lines [first(k), first(k+1)).</summary>
-    private sealed class FileLayoutIndex(byte[] segs, long lines)
-    {
-        public long Lines { get; } = lines;
-
-        private int Count => segs.Length / 4;
-
-        private long First(int segment) => BinaryPrimitives.ReadUInt32LittleEndian(segs.AsSpan(segment * 4));
-
-        /// <summary>The last segment whose first line is at or before <paramref name="line"/>.</summary>
-        public int SegmentOf(long line)
-        {
-            int lo = 0, hi = Count - 1;
-            while (lo < hi)
-            {
-                var mid = (lo + hi + 1) / 2;
-                if (First(mid) <= line) lo = mid; else hi = mid - 1;
-            }
-            return lo;
-        }
-
-        public (long Start, long End) LinesOf(int segment) =>
-            (First(segment), segment + 1 < Count ? First(segment + 1) : Lines);
+        var parts = await Db.HashGetAsync(RedisKeys.File(fileId), FileFields.Parts);
+        if (parts.IsNull) throw new InvalidOperationException($"File {fileId} does not exist.");
+        return LinePart.ParseAll(parts);
     }
 }

@@ -11,8 +11,6 @@ public static class RedisKeys
     public static readonly RedisKey Sequence = "ba:seq";
 
     public static RedisKey File(string fileId) => $"ba:file:{fileId}";
-    public static RedisKey FileData(string fileId) => $"ba:file:{fileId}:data";
-    public static RedisKey FileLineLengths(string fileId) => $"ba:file:{fileId}:lens";
     public static RedisKey TenantFiles(string tenant) => $"ba:tenant:{tenant}:files";
     /// <summary>Every file that expires, scored by its <c>expires_at</c> (unix seconds): what the expired-file sweeper deletes.</summary>
     public static readonly RedisKey ExpiringFiles = "ba:files:expiring";
@@ -32,15 +30,10 @@ public static class RedisKeys
 
     public static RedisKey JobResults(string jobId) => $"ba:{{{jobId}}}:results";
 
-    // Appended by the intake (file store). `segs` indexes the `data` list: the first line of every
-    // segment as little-endian uint32, so a reader finds line n's segment without reading `lens` from 0.
-    public static RedisKey FileSegments(string fileId) => $"ba:file:{fileId}:segs";
-
-    // A file is written under staging keys (with a TTL, so a crashed writer leaves nothing for long)
-    // and renamed to the keys above in one script when it commits.
-    public static RedisKey StagingFileData(string fileId) => $"ba:staging:file:{fileId}:data";
-    public static RedisKey StagingFileLineLengths(string fileId) => $"ba:staging:file:{fileId}:lens";
-    public static RedisKey StagingFileSegments(string fileId) => $"ba:staging:file:{fileId}:segs";
+    // Blob prefixes (LinePart) whose blobs are to be deleted, scored by when (unix ms). A writer lists its prefix
+    // here, due after a bound, before it writes; the script that records the blobs takes it out again. So blobs of a
+    // writer that died, and of a file or run that was deleted or superseded, are found without listing the store.
+    public static readonly RedisKey BlobsToDelete = "ba:blobs:delete";
 
     // Appended by the pipeline (submitter and results).
     // Chunks waiting to be (re)submitted later: capacity refusals, failed uploads, a submitter's watchdog.
@@ -55,15 +48,8 @@ public static class RedisKeys
     // jobs past their completion window here without scanning.
     public static readonly RedisKey OpenJobs = "ba:jobs:open";
 
-    // A result run: final result lines of one chunk in ascending line order, as one results pass wrote them
-    // (docs/performance.md). `data` is a list of segments laid out as a file's (whole lines, each ending in '\n'),
-    // `lens` the byte length of each line, `idx` its 0-based line index in the job, `segs` the first line (within
-    // the run) of each segment, all little-endian uint32. Assembly moves the segments of a run into the job's
-    // output file instead of copying them.
-    public static RedisKey ResultRunData(string jobId, string runId) => $"ba:{{{jobId}}}:run:{runId}:data";
-    public static RedisKey ResultRunLineLengths(string jobId, string runId) => $"ba:{{{jobId}}}:run:{runId}:lens";
-    public static RedisKey ResultRunIndexes(string jobId, string runId) => $"ba:{{{jobId}}}:run:{runId}:idx";
-    public static RedisKey ResultRunSegments(string jobId, string runId) => $"ba:{{{jobId}}}:run:{runId}:segs";
+    // A result run (final result lines of one chunk in ascending line order, as one results pass wrote them) lives in
+    // the blob store (LinePart under BlobPrefixes.ResultRun); its chunk hash records it once the pass completes.
 
     // Bitmap over the job's 0-based line indexes: bit i is 1 when the final result of line i is a failure
     // (goes to the error file). BITCOUNT gives request_counts.failed without reading any result.

@@ -2,6 +2,7 @@ using System.Buffers.Binary;
 using BatchAspire.Core.Chunks;
 using BatchAspire.Core.Files;
 using BatchAspire.Core.Redis;
+using BatchAspire.Storage;
 using StackExchange.Redis;
 
 namespace BatchAspire.Core.Results;
@@ -17,13 +18,15 @@ public sealed record AssemblyRequest(string JobId, string Tenant, long Total, st
 /// Builds a job's output file (successes) and error file (failures) in the job's input order. Final results live in
 /// the chunks' result runs (lines in input order, see <see cref="ResultRunWriter"/>) and, for lines a provider
 /// returned out of order, in the results hash. A run that no other line of its file falls inside is not read at
-/// all: its segments are moved into the file when the job commits (<see cref="ResultStore.CommitAsync"/>). Every
-/// other line is copied once, in order, into staged segments: lines of runs that interleave with others (read
+/// all: it becomes a part of the file as it is (a file is a list of <see cref="LinePart"/>s, so no byte is copied).
+/// Every other line is copied once, in order, into staged parts: lines of runs that interleave with others (read
 /// sequentially), lines of the results hash (HMGET by line index, several batches in flight; the failure bitmap
 /// says which file), and, for a cancelled or expired job, an error line for every request without a result.
 /// </summary>
-public sealed class JobAssembler(IConnectionMultiplexer redis, IFileStore files)
+public sealed class JobAssembler(IConnectionMultiplexer redis, IFileStore files, IBlobStore blobs, BlobDeletions deletions)
 {
+    private readonly LinePartReader _reader = new(blobs);
+
     /// <summary>Results per HMGET.</summary>
     public int BatchSize { get; init; } = 1000;
 
@@ -43,7 +46,7 @@ public sealed class JobAssembler(IConnectionMultiplexer redis, IFileStore files)
         Array.Fill(owner, -1);
         for (var r = 0; r < runs.Count; r++)
         {
-            byte[] indexes = (byte[]?)await db.StringGetAsync(runs[r].IndexesKey) ?? throw new AssemblyRaceException(request.JobId);
+            var indexes = await ReadLineIndexesAsync(runs[r]);
             if (indexes.Length != runs[r].Lines * 4)
                 throw new InvalidOperationException($"Result run {runs[r].RunId} of job {request.JobId} has {indexes.Length / 4} indexes, expected {runs[r].Lines}.");
             for (var i = 0; i < indexes.Length; i += 4)
@@ -59,8 +62,8 @@ public sealed class JobAssembler(IConnectionMultiplexer redis, IFileStore files)
 
         var token = Guid.NewGuid().ToString("N")[..12];
         var assembled = new AssembledJob(request, runs,
-            new AssembledFile(db, request.JobId, $"asm.o.{token}", $"{request.JobId}_output.jsonl", request.ExpiresAt),
-            new AssembledFile(db, request.JobId, $"asm.e.{token}", $"{request.JobId}_error.jsonl", request.ExpiresAt));
+            new AssembledFile(blobs, deletions, request.JobId, $"o{token}", $"{request.JobId}_output.jsonl", request.ExpiresAt),
+            new AssembledFile(blobs, deletions, request.JobId, $"e{token}", $"{request.JobId}_error.jsonl", request.ExpiresAt));
         try
         {
             await WalkAsync(db, request, runs, owner, movable, assembled, ct);
@@ -68,10 +71,31 @@ public sealed class JobAssembler(IConnectionMultiplexer redis, IFileStore files)
             await assembled.Errors.CompleteAsync();
             return assembled;
         }
+        catch (BlobNotFoundException)
+        {
+            // A run's blobs are deleted only once the job has ended: another finalizer committed it meanwhile.
+            await assembled.DisposeAsync();
+            throw new AssemblyRaceException(request.JobId);
+        }
         catch
         {
             await assembled.DisposeAsync();
             throw;
+        }
+    }
+
+    private async Task<byte[]> ReadLineIndexesAsync(ResultRun run)
+    {
+        try
+        {
+            await using var stream = await blobs.OpenReadAsync(run.Part.LineIndexesBlob);
+            var bytes = new byte[stream.Length];
+            await stream.ReadExactlyAsync(bytes);
+            return bytes;
+        }
+        catch (BlobNotFoundException)
+        {
+            throw new AssemblyRaceException(run.JobId);
         }
     }
 
@@ -116,16 +140,16 @@ public sealed class JobAssembler(IConnectionMultiplexer redis, IFileStore files)
                     var run = runs[r];
                     if (movable[r])
                     {
-                        if (index == run.First) await assembled.FileOf(run.Kind).AppendRunAsync(run, await ReadSegmentFirstLinesAsync(db, run));
+                        if (index == run.First) await assembled.FileOf(run.Kind).AppendRunAsync(run);
                         continue;
                     }
                     if ((index & 0xFFF) == 0) ct.ThrowIfCancellationRequested();
-                    var reader = readers[r] ??= new RunReader(db, run);
+                    var reader = readers[r] ??= new RunReader(_reader, run, ct);
                     await assembled.FileOf(run.Kind).WriteLineAsync(await reader.NextAsync());
                     if (reader.Done)
                     {
                         readers[r] = null;
-                        reader.Dispose();
+                        await reader.DisposeAsync();
                     }
                     continue;
                 }
@@ -159,7 +183,7 @@ public sealed class JobAssembler(IConnectionMultiplexer redis, IFileStore files)
         }
         finally
         {
-            foreach (var reader in readers) reader?.Dispose();
+            foreach (var reader in readers) if (reader is not null) await reader.DisposeAsync();
             while (inFlight.Count > 0)
             {
                 try { await inFlight.Dequeue().Values; } catch (Exception e) when (e is RedisException or TimeoutException) { }
@@ -198,14 +222,6 @@ public sealed class JobAssembler(IConnectionMultiplexer redis, IFileStore files)
         return true;
     }
 
-    private static async Task<long[]> ReadSegmentFirstLinesAsync(IDatabase db, ResultRun run)
-    {
-        byte[] segs = (byte[]?)await db.StringGetAsync(run.SegmentsKey) ?? throw new AssemblyRaceException(run.JobId);
-        var firsts = new long[segs.Length / 4];
-        for (var i = 0; i < firsts.Length; i++) firsts[i] = BinaryPrimitives.ReadUInt32LittleEndian(segs.AsSpan(i * 4));
-        return firsts;
-    }
-
     // Redis bitmaps number bits from the most significant bit of byte 0.
     private static bool IsSet(byte[] bitmap, long index)
     {
@@ -213,39 +229,22 @@ public sealed class JobAssembler(IConnectionMultiplexer redis, IFileStore files)
         return offset < bitmap.Length && (bitmap[offset] & (0x80 >> (int)(index & 7))) != 0;
     }
 
-    /// <summary>Reads a run's lines in order: its line lengths once, its segments one after another (the next one prefetched).</summary>
-    private sealed class RunReader(IDatabase db, ResultRun run) : IDisposable
+    /// <summary>Reads a run's lines in order, streaming.</summary>
+    private sealed class RunReader(LinePartReader reader, ResultRun run, CancellationToken ct) : IAsyncDisposable
     {
-        private byte[]? _lens;
-        private Task<RedisValue>? _next;
-        private ReadOnlyMemory<byte> _segment;
-        private long _segmentIndex = -1;
-        private int _offset;
+        private readonly IAsyncEnumerator<StoredLine> _lines = reader.ReadLinesAsync([run.Part], 0, run.Lines, ct: ct).GetAsyncEnumerator(ct);
         private long _line;
 
         public bool Done => _line == run.Lines;
 
         public async ValueTask<ReadOnlyMemory<byte>> NextAsync()
         {
-            _lens ??= (byte[]?)await db.StringGetAsync(run.LineLengthsKey) ?? throw new AssemblyRaceException(run.JobId);
-            var length = (int)BinaryPrimitives.ReadUInt32LittleEndian(_lens.AsSpan(checked((int)(_line * 4))));
-            if (_offset >= _segment.Length)
-            {
-                _segmentIndex++;
-                var current = _next ?? db.ListGetByIndexAsync(run.DataKey, _segmentIndex);
-                _next = db.ListGetByIndexAsync(run.DataKey, _segmentIndex + 1);
-                var value = await current;
-                if (value.IsNull) throw new AssemblyRaceException(run.JobId);
-                _segment = value;
-                _offset = 0;
-            }
-            var line = _segment.Slice(_offset, length);
-            _offset += length + 1;
+            if (!await _lines.MoveNextAsync()) throw new InvalidDataException($"Result run {run.RunId} of job {run.JobId} ended before its {run.Lines} lines.");
             _line++;
-            return line;
+            return _lines.Current.Bytes;
         }
 
-        public void Dispose() => _next?.ContinueWith(static t => _ = t.Exception, TaskScheduler.Default);
+        public ValueTask DisposeAsync() => _lines.DisposeAsync();
     }
 }
 
@@ -257,7 +256,7 @@ public sealed class AssembledJob(AssemblyRequest request, IReadOnlyList<ResultRu
 {
     public AssemblyRequest Request { get; } = request;
 
-    /// <summary>Every recorded run of the job: deleted when the job commits (the moved ones are gone by then).</summary>
+    /// <summary>Every recorded run of the job: those that did not become part of a file are deleted when the job commits.</summary>
     public IReadOnlyList<ResultRun> Runs { get; } = runs;
 
     public AssembledFile Output { get; } = output;
@@ -270,36 +269,42 @@ public sealed class AssembledJob(AssemblyRequest request, IReadOnlyList<ResultRu
 
     public async ValueTask DisposeAsync()
     {
+        await Output.DisposeAsync();
+        await Errors.DisposeAsync();
         if (!Committed)
         {
             await Output.DeleteStagedAsync();
             await Errors.DeleteStagedAsync();
         }
-        await Output.DisposeAsync();
-        await Errors.DisposeAsync();
     }
 }
 
 /// <summary>
-/// One file of a job as a sequence of parts: staged segments (lines copied in order) and moved runs. The final
-/// segment index (first line of each segment) is known before commit.
+/// One file of a job as a list of <see cref="LinePart"/>s: staged parts (lines copied in order, written as they come)
+/// and whole runs taken as they are.
 /// </summary>
 public sealed class AssembledFile : IAsyncDisposable
 {
-    private readonly ResultRunWriter _staged;
-    private readonly List<FilePart> _parts = [];
-    private readonly List<long> _segmentFirstLines = [];
-    private long _stagedLinesAtPartStart;
-    private long _fileLinesAtPartStart;
-    private int _stagedSegmentsAtPartStart;
+    private readonly IBlobStore _blobs;
+    private readonly BlobDeletions _deletions;
+    private readonly string _jobId;
+    private readonly string _token;
+    private readonly List<LinePart> _parts = [];
+    private readonly List<string> _staged = [];
+    private readonly PooledBuffer _data = new(ResultRunWriter.SegmentBytes + 4096);
+    private readonly PooledBuffer _lens = new(16 * 1024);
+    private LinePartWriter? _writer;
+    private bool _disposed;
 
-    internal AssembledFile(IDatabase db, string jobId, string stagingRunId, string filename, long? expiresAt)
+    internal AssembledFile(IBlobStore blobs, BlobDeletions deletions, string jobId, string token, string filename, long? expiresAt)
     {
-        _staged = new ResultRunWriter(db, jobId, stagingRunId, RunKind.Output);
+        _blobs = blobs;
+        _deletions = deletions;
+        _jobId = jobId;
+        _token = token;
         FileId = OpaqueIds.NewFileId();
         Filename = filename;
         ExpiresAt = expiresAt;
-        Staging = new ResultRun(jobId, stagingRunId, RunKind.Output, 0, 0, -1, -1);
     }
 
     public string FileId { get; }
@@ -312,58 +317,70 @@ public sealed class AssembledFile : IAsyncDisposable
 
     public long Bytes { get; private set; }
 
-    /// <summary>Lines moved rather than copied.</summary>
+    /// <summary>Lines of runs taken whole rather than copied.</summary>
     public long MovedLines { get; private set; }
 
-    internal ResultRun Staging { get; }
+    internal IReadOnlyList<LinePart> Parts => _parts;
 
-    internal IReadOnlyList<FilePart> Parts => _parts;
-
-    internal IReadOnlyList<long> SegmentFirstLines => _segmentFirstLines;
+    /// <summary>Prefixes of the parts this assembly wrote itself.</summary>
+    internal IReadOnlyList<string> StagedPrefixes => _staged;
 
     internal async ValueTask WriteLineAsync(ReadOnlyMemory<byte> line)
     {
-        await _staged.TryAppendAsync(_staged.Lines, line);
+        if (_writer is null)
+        {
+            var prefix = BlobPrefixes.AssemblyPart(_jobId, _token, _staged.Count);
+            await _deletions.ExpectAsync(prefix);
+            _staged.Add(prefix);
+            _writer = new LinePartWriter(_blobs, prefix);
+        }
+        if (_data.Length > 0 && _data.Length + line.Length + 1 > ResultRunWriter.SegmentBytes) await FlushAsync();
+        _data.Append(line.Span);
+        _data.Append("\n"u8);
+        _lens.AppendUInt32(checked((uint)line.Length));
         Lines++;
         Bytes += line.Length + 1;
     }
 
-    internal async Task AppendRunAsync(ResultRun run, long[] segmentFirstLines)
+    internal async Task AppendRunAsync(ResultRun run)
     {
         await EndStagedPartAsync();
-        _parts.Add(new FilePart(run, segmentFirstLines.Length, run.Lines));
-        foreach (var first in segmentFirstLines) _segmentFirstLines.Add(Lines + first);
+        _parts.Add(run.Part);
         Lines += run.Lines;
         Bytes += run.Bytes;
         MovedLines += run.Lines;
-        _fileLinesAtPartStart = Lines;
     }
 
-    internal async Task CompleteAsync()
+    internal Task CompleteAsync() => EndStagedPartAsync();
+
+    internal async Task DeleteStagedAsync()
     {
-        await EndStagedPartAsync();
-        await _staged.CompleteAsync();
+        foreach (var prefix in _staged) await _deletions.TryDeleteAsync(prefix);
     }
 
-    internal Task DeleteStagedAsync() => _staged.DeleteAsync();
-
-    public ValueTask DisposeAsync() => _staged.DisposeAsync();
-
-    /// <summary>Closes the lines copied since the last moved run into a part of their own (its last segment ends here).</summary>
-    private async ValueTask EndStagedPartAsync()
+    public async ValueTask DisposeAsync()
     {
-        var lines = _staged.Lines - _stagedLinesAtPartStart;
-        if (lines == 0) return;
-        await _staged.EndSegmentAsync();
-        var firsts = _staged.SegmentFirstLines;
-        for (var i = _stagedSegmentsAtPartStart; i < firsts.Count; i++)
-            _segmentFirstLines.Add(_fileLinesAtPartStart + firsts[i] - _stagedLinesAtPartStart);
-        _parts.Add(new FilePart(null, firsts.Count - _stagedSegmentsAtPartStart, lines));
-        _stagedSegmentsAtPartStart = firsts.Count;
-        _stagedLinesAtPartStart = _staged.Lines;
-        _fileLinesAtPartStart = Lines;
+        if (_disposed) return;
+        _disposed = true;
+        if (_writer is not null) await _writer.DisposeAsync();
+        _data.Dispose();
+        _lens.Dispose();
+    }
+
+    /// <summary>Commits the lines copied since the last run as a part of their own.</summary>
+    private async Task EndStagedPartAsync()
+    {
+        if (_writer is null) return;
+        if (_data.Length > 0) await FlushAsync();
+        _parts.Add(await _writer.CommitAsync());
+        await _writer.DisposeAsync();
+        _writer = null;
+    }
+
+    private async ValueTask FlushAsync()
+    {
+        await _writer!.AppendAsync(_data.Written, _lens.Written);
+        _data.Clear();
+        _lens.Clear();
     }
 }
-
-/// <summary>A part of an assembled file: a moved <paramref name="Run"/>, or (null) the next staged segments.</summary>
-internal sealed record FilePart(ResultRun? Run, int Segments, long Lines);

@@ -6,6 +6,7 @@ using BatchAspire.Core.Jobs;
 using BatchAspire.Core.Polling;
 using BatchAspire.Core.Pricing;
 using BatchAspire.Core.Redis;
+using BatchAspire.Storage;
 using StackExchange.Redis;
 
 namespace BatchAspire.Core.Results;
@@ -21,7 +22,7 @@ public enum SuccessorKind { None, Retry, Capacity }
 /// <c>ba:{jobId}:failures</c>, the chunk bookkeeping of results, and the job's final commit. Every write is a Lua
 /// script guarded so that running it twice (a redelivered message, two racing consumers) changes nothing more.
 /// </summary>
-public sealed class ResultStore(IConnectionMultiplexer redis)
+public sealed class ResultStore(IConnectionMultiplexer redis, IBlobStore blobs, BlobDeletions deletions)
 {
     private IDatabase Db => redis.GetDatabase();
 
@@ -60,7 +61,7 @@ public sealed class ResultStore(IConnectionMultiplexer redis)
         RedisKey[] keys =
         [
             RedisKeys.Chunk(chunkId), RedisKeys.JobChunks(jobId), RedisKeys.DelayedChunks, RedisKeys.ProviderFilesToDelete,
-            .. output?.Keys ?? [], .. error?.Keys ?? [],
+            RedisKeys.BlobsToDelete,
         ];
         var reply = (RedisResult[])(await Db.ScriptEvaluateAsync(Scripts.CompleteChunk, keys,
             [
@@ -69,6 +70,7 @@ public sealed class ResultStore(IConnectionMultiplexer redis)
                 successorLines.Count, (long)capacityDelay.TotalMilliseconds, chunkId,
                 lineUsage.InputTokens, lineUsage.CachedTokens, lineUsage.OutputTokens, lineUsage.ReasoningTokens,
                 output?.Format() ?? "", error?.Format() ?? "", deleteProviderFiles ? 1 : 0,
+                output?.Prefix ?? "", error?.Prefix ?? "",
             ]))!;
         var successorId = (string?)reply[1];
         return new CompleteChunkOutcome((string)reply[0]! == "completed", string.IsNullOrEmpty(successorId) ? null : successorId,
@@ -76,7 +78,7 @@ public sealed class ResultStore(IConnectionMultiplexer redis)
     }
 
     /// <summary>A writer for one result run of the job (see <see cref="ResultRunWriter"/>).</summary>
-    public ResultRunWriter CreateRunWriter(string jobId, string runId, RunKind kind) => new(Db, jobId, runId, kind);
+    public ResultRunWriter CreateRunWriter(string jobId, string runId, RunKind kind) => new(blobs, deletions, jobId, runId, kind);
 
     public Task<long> CountAsync(string jobId) => Db.HashLengthAsync(RedisKeys.JobResults(jobId));
 
@@ -123,17 +125,18 @@ public sealed class ResultStore(IConnectionMultiplexer redis)
 
     /// <summary>
     /// Ends the job in one script, if nobody ended it first: creates its output and error files from the assembled
-    /// parts (moving the segments of staged parts and of whole runs, so no line is copied here), sets the job's
-    /// status, timestamps, file ids, final request counts, usage and cost, takes it out of <c>ba:jobs:open</c>, and
-    /// deletes the job's result runs (the results hash and failure bitmap expire an hour later, after any straggling
-    /// writer). Returns false, changing nothing, when the job was already terminal: the caller's staged parts are
-    /// then deleted when it disposes <paramref name="assembled"/>.
+    /// parts (a file's hash lists its parts: runs taken whole and the parts assembly staged, so no line is copied
+    /// here), sets the job's status, timestamps, file ids, final request counts, usage and cost, takes it out of
+    /// <c>ba:jobs:open</c>, and lists the runs no file took for deletion, then deletes them (the results hash and
+    /// failure bitmap expire an hour later, after any straggling writer). Returns false, changing nothing, when the
+    /// job was already terminal: the caller's staged parts are then deleted when it disposes <paramref name="assembled"/>.
     /// </summary>
     public async Task<CommitOutcome> CommitAsync(string jobId, JobCompletion completion, AssembledJob assembled)
     {
         var keys = new List<RedisKey>
         {
             RedisKeys.Job(jobId), RedisKeys.OpenJobs, RedisKeys.Sequence, RedisKeys.TenantFiles(assembled.Request.Tenant), RedisKeys.ExpiringFiles,
+            RedisKeys.BlobsToDelete, RedisKeys.JobResults(jobId), RedisKeys.JobFailures(jobId),
         };
         var args = new List<RedisValue>
         {
@@ -142,47 +145,37 @@ public sealed class ResultStore(IConnectionMultiplexer redis)
             completion.Usage.InputTokens, completion.Usage.CachedTokens, completion.Usage.OutputTokens, completion.Usage.ReasoningTokens,
             completion.Cost is { } cost ? cost.BatchUsd.ToString("R", CultureInfo.InvariantCulture) : "",
             completion.Cost is { } c ? c.StandardUsd.ToString("R", CultureInfo.InvariantCulture) : "",
-            assembled.Request.Tenant,
+            assembled.Request.Tenant, (long)LeftoverTtl.TotalSeconds,
         };
         AssembledFile[] files = [assembled.Output, assembled.Errors];
-        foreach (var file in files)
-        {
-            keys.AddRange([RedisKeys.File(file.FileId), RedisKeys.FileData(file.FileId), RedisKeys.FileLineLengths(file.FileId),
-                RedisKeys.FileSegments(file.FileId), file.Staging.DataKey, file.Staging.LineLengthsKey]);
-        }
+        foreach (var file in files) keys.Add(RedisKeys.File(file.FileId));
         foreach (var file in files)
         {
             var present = file.Lines > 0;
-            var segs = new byte[file.SegmentFirstLines.Count * 4];
-            for (var i = 0; i < file.SegmentFirstLines.Count; i++) BinaryPrimitives.WriteUInt32LittleEndian(segs.AsSpan(i * 4), checked((uint)file.SegmentFirstLines[i]));
-            args.AddRange([present ? file.FileId : "", file.Lines, file.Bytes, segs, file.Filename, FilePurposes.BatchOutput,
-                file.ExpiresAt is { } expires ? expires : "", file.Parts.Count]);
-            foreach (var part in file.Parts)
-            {
-                var keyIndex = 0;
-                if (part.Run is { } run)
-                {
-                    keys.Add(run.DataKey);
-                    keys.Add(run.LineLengthsKey);
-                    keyIndex = keys.Count - 1;   // 1-based index of the data key in Lua
-                }
-                args.AddRange([keyIndex, part.Segments, part.Lines]);
-            }
+            args.AddRange([present ? file.FileId : "", file.Lines, file.Bytes, LinePart.FormatAll(file.Parts), file.Parts.Sum(p => p.Segments),
+                file.Filename, FilePurposes.BatchOutput, file.ExpiresAt is { } expires ? expires : ""]);
         }
-        var cleanupFrom = keys.Count + 1;
-        foreach (var run in assembled.Runs) keys.AddRange(run.Keys);
-        keys.AddRange(assembled.Output.Staging.Keys);
-        keys.AddRange(assembled.Errors.Staging.Keys);
-        keys.Add(RedisKeys.JobResults(jobId));
-        keys.Add(RedisKeys.JobFailures(jobId));
-        args.Add(cleanupFrom);
-        args.Add((long)LeftoverTtl.TotalSeconds);
+        var taken = files.SelectMany(f => f.Parts).Select(p => p.Prefix).ToHashSet(StringComparer.Ordinal);
+        var unused = assembled.Runs.Select(r => r.Prefix).Where(p => !taken.Contains(p)).ToList();
+        var staged = files.SelectMany(f => f.StagedPrefixes).ToList();
+        args.Add(unused.Count);
+        args.AddRange(unused.Select(p => (RedisValue)p));
+        args.AddRange(staged.Select(p => (RedisValue)p));
 
         var reply = (RedisResult[])(await Db.ScriptEvaluateAsync(Scripts.Commit, [.. keys], [.. args]))!;
-        var outcome = (string)reply[0]!;
-        if (outcome == "runs_missing") throw new AssemblyRaceException(jobId);
-        var won = outcome == "won";
-        if (won) assembled.Committed = true;
+        var won = (string)reply[0]! == "won";
+        if (won)
+        {
+            assembled.Committed = true;
+            // Listed by the commit: a failure here leaves them to the sweep.
+            try
+            {
+                await deletions.DeleteAsync(unused);
+            }
+            catch (Exception e) when (e is BlobStoreUnavailableException or IOException or RedisException)
+            {
+            }
+        }
         return new CommitOutcome(won, (string?)reply[1],
             won && assembled.Output.Lines > 0 ? assembled.Output.FileId : null,
             won && assembled.Errors.Lines > 0 ? assembled.Errors.FileId : null);
@@ -245,10 +238,11 @@ public sealed class ResultStore(IConnectionMultiplexer redis)
             redis.call('HSET', KEYS[1], '{{ChunkFields.ResultsDone}}', now,
               '{{ChunkFields.LineInputTokens}}', ARGV[10], '{{ChunkFields.LineCachedTokens}}', ARGV[11],
               '{{ChunkFields.LineOutputTokens}}', ARGV[12], '{{ChunkFields.LineReasoningTokens}}', ARGV[13])
-            -- The pass that completes the chunk keeps its result runs: recorded, and no longer expiring.
+            -- The pass that completes the chunk keeps its result runs: recorded, and no longer listed for the sweep.
             if ARGV[14] ~= '' then redis.call('HSET', KEYS[1], '{{ChunkFields.OutputRun}}', ARGV[14]) end
             if ARGV[15] ~= '' then redis.call('HSET', KEYS[1], '{{ChunkFields.ErrorRun}}', ARGV[15]) end
-            for i = 5, #KEYS do redis.call('PERSIST', KEYS[i]) end
+            if ARGV[17] ~= '' then redis.call('ZREM', KEYS[5], ARGV[17]) end
+            if ARGV[18] ~= '' then redis.call('ZREM', KEYS[5], ARGV[18]) end
             -- Nothing reads the chunk's files at the provider again (a retry is a new chunk with a new upload): they are
             -- listed for deletion in this same step, so a crash right after it cannot leave them there.
             local reply = {'completed', successor}
@@ -297,19 +291,15 @@ public sealed class ResultStore(IConnectionMultiplexer redis)
             local jobId, status, stampField = arg(), arg(), arg()
             local completed, failed = arg(), arg()
             local inputTokens, cachedTokens, outputTokens, reasoningTokens = arg(), arg(), arg(), arg()
-            local costBatch, costStandard, tenant = arg(), arg(), arg()
+            local costBatch, costStandard, tenant, leftoverTtl = arg(), arg(), arg(), tonumber(arg())
             local files = {}
             for f = 1, 2 do
-              local spec = { keys = 5 + (f - 1) * 6 }
-              spec.id, spec.lines, spec.bytes, spec.segs = arg(), arg(), arg(), arg()
+              local spec = { hash = KEYS[8 + f] }
+              spec.id, spec.lines, spec.bytes, spec.parts, spec.segments = arg(), arg(), arg(), arg(), arg()
               spec.filename, spec.purpose, spec.expires = arg(), arg(), arg()
-              spec.parts = {}
-              for p = 1, tonumber(arg()) do
-                spec.parts[p] = { key = tonumber(arg()), segments = tonumber(arg()), lines = tonumber(arg()) }
-              end
               files[f] = spec
             end
-            local cleanupFrom, leftoverTtl = tonumber(arg()), tonumber(arg())
+            local unusedCount = tonumber(arg())
 
             local s = redis.call('HGET', KEYS[1], '{{JobFields.Status}}')
             if not s then return {'missing', ''} end
@@ -317,36 +307,18 @@ public sealed class ResultStore(IConnectionMultiplexer redis)
               redis.call('ZREM', KEYS[2], jobId)
               return {'lost', s}
             end
-            for f = 1, 2 do
-              for _, p in ipairs(files[f].parts) do
-                if p.key > 0 and redis.call('LLEN', KEYS[p.key]) ~= p.segments then return {'runs_missing', ''} end
-              end
-            end
 
             local seconds = math.floor(now / 1000)
             for f = 1, 2 do
               local spec = files[f]
               if spec.id ~= '' then
-                local k = spec.keys
-                local hash, data, lens, segs, stagedData, stagedLens = KEYS[k + 1], KEYS[k + 2], KEYS[k + 3], KEYS[k + 4], KEYS[k + 5], KEYS[k + 6]
-                local stagedOffset = 0
-                for _, p in ipairs(spec.parts) do
-                  local from = p.key > 0 and KEYS[p.key] or stagedData
-                  for i = 1, p.segments do redis.call('LMOVE', from, data, 'LEFT', 'RIGHT') end
-                  if p.key > 0 then
-                    redis.call('APPEND', lens, redis.call('GET', KEYS[p.key + 1]) or '')
-                  elseif p.lines > 0 then
-                    redis.call('APPEND', lens, redis.call('GETRANGE', stagedLens, stagedOffset, stagedOffset + 4 * p.lines - 1))
-                    stagedOffset = stagedOffset + 4 * p.lines
-                  end
-                end
-                redis.call('SET', segs, spec.segs)
                 local seq = redis.call('INCR', KEYS[3])
-                redis.call('HSET', hash, '{{FileFields.Tenant}}', tenant, '{{FileFields.Filename}}', spec.filename,
+                redis.call('HSET', spec.hash, '{{FileFields.Tenant}}', tenant, '{{FileFields.Filename}}', spec.filename,
                   '{{FileFields.Purpose}}', spec.purpose, '{{FileFields.Bytes}}', spec.bytes, '{{FileFields.CreatedAt}}', seconds,
-                  '{{FileFields.Lines}}', spec.lines, '{{FileFields.Segments}}', string.len(spec.segs) / 4, '{{FileFields.Sequence}}', seq)
+                  '{{FileFields.Lines}}', spec.lines, '{{FileFields.Segments}}', spec.segments, '{{FileFields.Parts}}', spec.parts,
+                  '{{FileFields.Sequence}}', seq)
                 if spec.expires ~= '' then
-                  redis.call('HSET', hash, '{{FileFields.ExpiresAt}}', spec.expires)
+                  redis.call('HSET', spec.hash, '{{FileFields.ExpiresAt}}', spec.expires)
                   redis.call('ZADD', KEYS[5], spec.expires, spec.id)
                 end
                 redis.call('ZADD', KEYS[4], seq, spec.id)
@@ -364,9 +336,12 @@ public sealed class ResultStore(IConnectionMultiplexer redis)
             if costBatch ~= '' then redis.call('HSET', KEYS[1], '{{JobFields.CostBatchUsd}}', costBatch, '{{JobFields.CostStandardUsd}}', costStandard) end
             redis.call('ZREM', KEYS[2], jobId)
 
-            for i = cleanupFrom, #KEYS - 2 do redis.call('DEL', KEYS[i]) end
-            redis.call('EXPIRE', KEYS[#KEYS - 1], leftoverTtl)
-            redis.call('EXPIRE', KEYS[#KEYS], leftoverTtl)
+            -- Runs no file took are deleted (listed here, so a crash cannot leave them); the staged parts now belong
+            -- to the files, off the sweep's list. An empty file's staged parts (none) and the runs of both are covered.
+            for i = 1, unusedCount do redis.call('ZADD', KEYS[6], now, arg()) end
+            while at <= #ARGV do redis.call('ZREM', KEYS[6], arg()) end
+            redis.call('EXPIRE', KEYS[7], leftoverTtl)
+            redis.call('EXPIRE', KEYS[8], leftoverTtl)
             return {'won', status}
             """;
     }

@@ -1,3 +1,4 @@
+using BatchAspire.Core.Files;
 using BatchAspire.Core.Providers;
 using BatchAspire.Core.Redis;
 using Microsoft.Extensions.Options;
@@ -76,6 +77,33 @@ internal sealed class ProviderFileSweeper(ProviderFileDeletions deletions, IOpti
             {
                 // Redis unreachable for a moment: the next tick tries again (an exception here would stop the host).
                 logger.ProviderFileSweepFailed(e);
+            }
+        }
+    }
+}
+
+/// <summary>
+/// Runs <see cref="BlobDeletions.SweepAsync"/> every <see cref="ResultsOptions.SweepInterval"/>: blobs of deleted files and
+/// unused runs whose first delete failed, and blobs of writers that died before recording them.
+/// </summary>
+internal sealed class BlobSweeper(BlobDeletions deletions, IOptions<ResultsOptions> options, TimeProvider time,
+    ILogger<BlobSweeper> logger) : BackgroundService
+{
+    private const int PrefixesPerSweep = 100;
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        using var timer = new PeriodicTimer(options.Value.SweepInterval, time);
+        while (await timer.WaitForNextTickAsync(stoppingToken))
+        {
+            try
+            {
+                while (await deletions.SweepAsync(PrefixesPerSweep, stoppingToken) == PrefixesPerSweep) { }
+            }
+            catch (Exception e) when (e is not OperationCanceledException || !stoppingToken.IsCancellationRequested)
+            {
+                // Redis or the blob store unreachable for a moment: the next tick tries again.
+                logger.BlobSweepFailed(e);
             }
         }
     }

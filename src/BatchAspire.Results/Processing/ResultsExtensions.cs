@@ -39,6 +39,7 @@ public static class ResultsExtensions
         builder.Services.TryAddSingleton<ChunkResultsProcessor>();
         builder.Services.AddHostedService<JobDeadlineSweeper>();
         builder.Services.AddHostedService<ProviderFileSweeper>();
+        builder.Services.AddHostedService<BlobSweeper>();
         return builder;
     }
 

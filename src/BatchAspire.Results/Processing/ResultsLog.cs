@@ -32,6 +32,9 @@ internal static partial class ResultsLog
     [LoggerMessage(Level = LogLevel.Warning, Message = "Provider file sweep failed; the next sweep tries again")]
     public static partial void ProviderFileSweepFailed(this ILogger logger, Exception exception);
 
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Blob sweep failed; the next sweep tries again")]
+    public static partial void BlobSweepFailed(this ILogger logger, Exception exception);
+
     [LoggerMessage(Level = LogLevel.Warning, Message = "No price for the model of job {JobId}; its cost is not recorded")]
     public static partial void NoPrice(this ILogger logger, string jobId);
 }

@@ -15,7 +15,8 @@ public sealed class ExpiredFileSweeperTests
         // A Redis of its own: a sweep far in the future would delete the files of the tests that share the fixture's.
         await using var redis = await LocalRedisServer.StartAsync(Ct);
         var clock = new ManualClock(DateTimeOffset.UtcNow);
-        var store = new RedisFileStore(redis.Multiplexer, clock);
+        using var blobs = new TempBlobStore();
+        var store = new RedisFileStore(redis.Multiplexer, blobs.Store, clock);
         var tenant = RedisFixture.NewTenant();
         StoredFile file;
         await using (var upload = store.BeginUpload(tenant, new FileUploadLimits(1 << 20, 1 << 16)))
@@ -30,9 +31,11 @@ public sealed class ExpiredFileSweeperTests
         await sweeper.SweepAsync(Ct);
         Assert.Null(await store.FindAsync(tenant, file.Id, Ct));
         Assert.NotNull(await store.GetAsync(file.Id, Ct));
+        Assert.NotEmpty(await blobs.NamesAsync(BlobPrefixes.File(file.Id)));
 
         clock.Now += TimeSpan.FromHours(48);
         await sweeper.SweepAsync(Ct);
         Assert.Null(await store.GetAsync(file.Id, Ct));
+        Assert.Empty(await blobs.NamesAsync(BlobPrefixes.File(file.Id)));   // its bytes go with it
     }
 }

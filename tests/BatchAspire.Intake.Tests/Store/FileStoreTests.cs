@@ -8,7 +8,7 @@ namespace BatchAspire.Intake.Tests.Store;
 public sealed class FileStoreTests(RedisFixture redis)
 {
     private static readonly FileUploadLimits Limits = new(1L << 30, 1 << 20);
-    private readonly RedisFileStore _store = new(redis.Multiplexer, TimeProvider.System);
+    private readonly RedisFileStore _store = new(redis.Multiplexer, redis.Blobs.Store, TimeProvider.System);
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
     [Fact]
@@ -281,19 +281,20 @@ public sealed class FileStoreTests(RedisFixture redis)
         var expiresLater = await UploadAsync(bytes, tenant: tenant, expiresAfterSeconds: 3_600);
         var neverExpires = await UploadAsync(bytes, tenant: tenant);
         var db = redis.Multiplexer.GetDatabase();
-        RedisKey[] KeysOf(string fileId) =>
-            [RedisKeys.File(fileId), RedisKeys.FileData(fileId), RedisKeys.FileLineLengths(fileId), RedisKeys.FileSegments(fileId)];
-        Assert.Equal(4, await db.KeyExistsAsync(KeysOf(expired.Id)));
+        async Task<int> StoredPiecesAsync(string fileId) =>
+            (await db.KeyExistsAsync(RedisKeys.File(fileId)) ? 1 : 0) + (await redis.Blobs.NamesAsync(BlobPrefixes.File(fileId) + ".")).Count;
+        Assert.Equal(3, await StoredPiecesAsync(expired.Id));   // the hash, .data and .index
 
         var deleted = await _store.DeleteExpiredAsync(DateTimeOffset.UtcNow.AddSeconds(10), 10_000, Ct);
 
         Assert.Contains(expired.Id, deleted);
         Assert.DoesNotContain(expiresLater.Id, deleted);
-        Assert.Equal(0, await db.KeyExistsAsync(KeysOf(expired.Id)));
+        Assert.Equal(0, await StoredPiecesAsync(expired.Id));
+        Assert.Null(await db.SortedSetScoreAsync(RedisKeys.BlobsToDelete, BlobPrefixes.File(expired.Id)));
         Assert.Null(await db.SortedSetScoreAsync(RedisKeys.ExpiringFiles, expired.Id));
         Assert.Equal(expiresLater.ExpiresAt, (long?)await db.SortedSetScoreAsync(RedisKeys.ExpiringFiles, expiresLater.Id));
-        Assert.Equal(4, await db.KeyExistsAsync(KeysOf(expiresLater.Id)));
-        Assert.Equal(4, await db.KeyExistsAsync(KeysOf(neverExpires.Id)));
+        Assert.Equal(3, await StoredPiecesAsync(expiresLater.Id));
+        Assert.Equal(3, await StoredPiecesAsync(neverExpires.Id));
         var listed = (await _store.ListAsync(tenant, null, 100, false, null, Ct))!.Data.Select(f => f.Id).ToList();
         Assert.Equal([neverExpires.Id, expiresLater.Id], listed);
         Assert.DoesNotContain(expired.Id, await _store.DeleteExpiredAsync(DateTimeOffset.UtcNow.AddSeconds(10), 10_000, Ct));

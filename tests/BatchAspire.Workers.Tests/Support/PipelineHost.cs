@@ -1,3 +1,4 @@
+using BatchAspire.Storage;
 using System.Text;
 using BatchAspire.Core.Chunks;
 using BatchAspire.Core.Files;
@@ -21,14 +22,17 @@ public sealed class PipelineHost : IAsyncDisposable
 {
     private readonly IHost _host;
 
-    private PipelineHost(IHost host, LocalRedisServer redis, SandboxServer sandbox)
+    private PipelineHost(IHost host, LocalRedisServer redis, TempBlobStore blobs, SandboxServer sandbox)
     {
         _host = host;
         Redis = redis;
+        Blobs = blobs;
         Sandbox = sandbox;
     }
 
     public LocalRedisServer Redis { get; }
+
+    public TempBlobStore Blobs { get; }
 
     public SandboxServer Sandbox { get; }
 
@@ -88,6 +92,8 @@ public sealed class PipelineHost : IAsyncDisposable
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true, ApplicationName = "workers-tests" });
         builder.Configuration.AddInMemoryCollection(Settings(sandbox, overrides));
         builder.Services.AddSingleton<IConnectionMultiplexer>(redis.Multiplexer);
+        var blobs = new TempBlobStore();
+        builder.Services.AddSingleton<IBlobStore>(blobs.Store);
         builder.Services.AddBatchStores();
         builder.AddProviderClient();
         if (providerHandler is not null)
@@ -108,7 +114,7 @@ public sealed class PipelineHost : IAsyncDisposable
         });
         var host = builder.Build();
         await host.StartAsync(TestContext.Current.CancellationToken);
-        return new PipelineHost(host, redis, sandbox);
+        return new PipelineHost(host, redis, blobs, sandbox);
     }
 
     /// <summary>Stores an input file and a <c>validating</c> job the way the intake does; returns the job id.</summary>
@@ -187,6 +193,7 @@ public sealed class PipelineHost : IAsyncDisposable
         }
         _host.Dispose();
         await Redis.DisposeAsync();
+        Blobs.Dispose();
     }
 }
 
