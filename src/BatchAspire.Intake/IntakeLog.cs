@@ -12,6 +12,12 @@ internal static partial class IntakeLog
     [LoggerMessage(Level = LogLevel.Information, Message = "Batch {JobId} for tenant {Tenant} failed validation of file {FileId} ({ErrorCount} errors)")]
     public static partial void BatchFailedValidation(ILogger logger, string jobId, string tenant, string fileId, int errorCount);
 
+    [LoggerMessage(Level = LogLevel.Information, Message = "Refused a request of tenant {Tenant}: over its {Limit} quota")]
+    public static partial void QuotaExceeded(ILogger logger, string tenant, string limit);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Refused an upload of tenant {Tenant}: the blob store is full")]
+    public static partial void StorageFull(ILogger logger, string tenant);
+
     [LoggerMessage(Level = LogLevel.Information, Message = "Batch {JobId} for tenant {Tenant} is cancelling (was {PreviousStatus})")]
     public static partial void BatchCancelling(ILogger logger, string jobId, string tenant, string previousStatus);
 

@@ -1,5 +1,6 @@
 using System.ComponentModel.DataAnnotations;
 using BatchAspire.Core.Files;
+using BatchAspire.Core.Tenants;
 
 namespace BatchAspire.Intake;
 
@@ -45,6 +46,9 @@ public sealed class IntakeOptions
 
     /// <summary>API keys, stored as SHA-256 hashes (lowercase hex) with the tenant each belongs to.</summary>
     public List<ApiKeyEntry> ApiKeys { get; set; } = [];
+
+    /// <summary>Per-tenant quotas: <c>Intake:Quotas:Default:*</c> and <c>Intake:Quotas:Tenants:{tenant}:*</c> (docs/intake.md).</summary>
+    public QuotaOptions Quotas { get; set; } = new();
 
     /// <summary>Whether Development adds <see cref="DevelopmentKey"/>. Ignored outside Development, where it is never added.</summary>
     public bool DevelopmentKeyEnabled { get; set; } = true;

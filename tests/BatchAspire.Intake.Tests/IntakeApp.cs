@@ -63,6 +63,21 @@ public class IntakeApp(string redisConnectionString, IReadOnlyDictionary<string,
         Blobs.Dispose();
     }
 
+    /// <summary>
+    /// Every key of <paramref name="redis"/> (with the tenants' usage counters), every blob, and how many temporary files
+    /// the blob store holds: what a refused or failed request must leave as it was (tests that own their Redis).
+    /// </summary>
+    public async Task<string> StoredStateAsync(LocalRedisServer redis)
+    {
+        var db = redis.Multiplexer.GetDatabase();
+        var keys = (await RedisFixture.KeysAsync(redis)).Order(StringComparer.Ordinal).ToList();
+        var usage = new List<string>();
+        foreach (var key in keys.Where(k => k.EndsWith(":usage", StringComparison.Ordinal)))
+            usage.Add(key + "=" + string.Join(',', (await db.HashGetAllAsync(key)).OrderBy(e => (string)e.Name!).Select(e => $"{e.Name}:{e.Value}")));
+        var temporary = Directory.EnumerateFiles(Path.Combine(Blobs.Root, "tmp")).Count();
+        return string.Join('\n', keys.Concat(usage).Concat(await Blobs.NamesAsync()).Append($"tmp:{temporary}"));
+    }
+
     public HttpClient CreateClient(string apiKey)
     {
         var client = CreateClient();

@@ -3,6 +3,7 @@ using BatchAspire.Core.Chunks;
 using BatchAspire.Core.Files;
 using BatchAspire.Core.Jobs;
 using BatchAspire.Core.Redis;
+using BatchAspire.Core.Tenants;
 using MassTransit.Testing;
 
 namespace BatchAspire.Workers.Tests;
@@ -61,6 +62,19 @@ public sealed class PipelineTests : IAsyncLifetime
         while (DateTime.UtcNow < deadline && (await Task.WhenAll(providerFiles.Select(f => _sandbox.HasFileAsync(f, Ct)))).Any(has => has))
             await Task.Delay(100, Ct);
         Assert.All(await Task.WhenAll(providerFiles.Select(f => _sandbox.HasFileAsync(f, Ct))), Assert.False);
+        // The job's blobs are its output file's parts (its result runs, taken whole), nothing else and nothing listed.
+        var parts = LinePart.ParseAll(await _pipeline.Db.HashGetAsync(RedisKeys.File(ended[JobFields.OutputFileId]!), FileFields.Parts));
+        var blobPrefixes = (await _pipeline.Blobs.NamesAsync($"jobs/{job.JobId}/")).Select(n => n[..n.LastIndexOf('.')]).Distinct();
+        Assert.Equal(parts.Select(p => p.Prefix).Order(), blobPrefixes.Order());
+        Assert.Equal(0, await _pipeline.Db.SortedSetLengthAsync(RedisKeys.BlobsToDelete));
+        // The tenant's usage: the job is no longer open work; its input and output files are stored.
+        var usage = await TenantUsage.ReadAsync(_pipeline.Db, job.Tenant);
+        var inputBytes = (await _pipeline.Files.GetAsync(job.InputFileId, Ct))!.Bytes;
+        var outputBytes = (await _pipeline.Files.GetAsync(ended[JobFields.OutputFileId]!, Ct))!.Bytes;
+        Assert.Equal(0, usage[TenantUsage.OpenBatches]);
+        Assert.Equal(0, usage[TenantUsage.PendingRequests]);
+        Assert.Equal(2, usage[TenantUsage.Files]);
+        Assert.Equal(inputBytes + outputBytes, usage[TenantUsage.StoredBytes]);
     }
 
     [Fact]

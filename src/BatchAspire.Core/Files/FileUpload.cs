@@ -1,5 +1,6 @@
 using System.Buffers;
 using BatchAspire.Core.Redis;
+using BatchAspire.Core.Tenants;
 using BatchAspire.Storage;
 using StackExchange.Redis;
 
@@ -8,7 +9,8 @@ namespace BatchAspire.Core.Files;
 /// <summary>Limits of one upload.</summary>
 /// <param name="MaxBytes">The file may have at most this many bytes.</param>
 /// <param name="MaxLineBytes">Lines longer than this are reported (not parsed) and make the file unusable for a batch.</param>
-public sealed record FileUploadLimits(long MaxBytes, int MaxLineBytes);
+/// <param name="Quota">The tenant's quota: an upload that would pass its storage limits is refused (<see cref="QuotaExceededException"/>).</param>
+public sealed record FileUploadLimits(long MaxBytes, int MaxLineBytes, TenantQuota? Quota = null);
 
 /// <summary>The upload went over <see cref="FileUploadLimits.MaxBytes"/>; nothing of it is kept.</summary>
 public sealed class FileTooLargeException(long limit) : Exception($"The file is larger than {limit} bytes.")
@@ -84,6 +86,14 @@ public sealed class FileUpload : IAsyncDisposable
         ObjectDisposedException.ThrowIf(_disposed, this);
         if (_read) throw new InvalidOperationException("An upload reads one stream.");
         _read = true;
+        // Stop reading as soon as the tenant's storage quota is passed; the commit checks it again, atomically.
+        var storedBefore = 0L;
+        var room = long.MaxValue;
+        if (_limits.Quota?.MaxStoredBytes is { } maxStored)
+        {
+            storedBefore = (long)await _db.HashGetAsync(RedisKeys.TenantUsage(_tenant), TenantUsage.StoredBytes);
+            room = maxStored - storedBefore;
+        }
         await _deletions.ExpectAsync(_part.Prefix);
         while (true)
         {
@@ -92,6 +102,7 @@ public sealed class FileUpload : IAsyncDisposable
             if (n == 0) break;
             Bytes += n;
             if (Bytes > _limits.MaxBytes) throw new FileTooLargeException(_limits.MaxBytes);
+            if (Bytes > room) throw new QuotaExceededException(QuotaLimit.StoredBytes, _limits.Quota!.MaxStoredBytes!.Value, storedBefore, Bytes);
             ScanLineEnds(_filled, n);
             _filled += n;
         }
@@ -122,7 +133,7 @@ public sealed class FileUpload : IAsyncDisposable
         var part = await _part.CommitAsync(ct);
         try
         {
-            await FileCommit.CommitAsync(_db, FileId, _tenant, part, fields);
+            await FileCommit.CommitAsync(_db, FileId, _tenant, part, fields, _limits.Quota ?? TenantQuota.Unlimited);
         }
         catch
         {

@@ -1,4 +1,5 @@
 using BatchAspire.Core.Redis;
+using BatchAspire.Core.Tenants;
 using BatchAspire.Storage;
 using StackExchange.Redis;
 
@@ -90,7 +91,8 @@ public sealed class FileWriter : IAsyncDisposable
         var part = await _part.CommitAsync(ct);
         try
         {
-            await FileCommit.CommitAsync(_db, FileId, _tenant, part, fields);
+            // A file the system writes for the tenant counts toward its usage but is never refused.
+            await FileCommit.CommitAsync(_db, FileId, _tenant, part, fields, TenantQuota.Unlimited);
         }
         catch
         {

@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using BatchAspire.Core.Redis;
+using BatchAspire.Core.Tenants;
 using BatchAspire.Storage;
 using StackExchange.Redis;
 
@@ -26,9 +27,12 @@ public sealed class RedisFileStore(IConnectionMultiplexer redis, IBlobStore blob
         if redis.call('HGET', KEYS[1], '{{FileFields.Tenant}}') ~= ARGV[1] then return false end
         local parts = redis.call('HGET', KEYS[1], '{{FileFields.Parts}}') or ''
         for part in string.gmatch(parts, '([^ ;]+) [^;]*') do redis.call('ZADD', KEYS[4], ARGV[3], part) end
+        local bytes = redis.call('HGET', KEYS[1], '{{FileFields.Bytes}}') or '0'
         redis.call('DEL', KEYS[1])
         redis.call('ZREM', KEYS[2], ARGV[2])
         redis.call('ZREM', KEYS[3], ARGV[2])
+        redis.call('HINCRBY', KEYS[5], '{{TenantUsage.StoredBytes}}', -tonumber(bytes))
+        redis.call('HINCRBY', KEYS[5], '{{TenantUsage.Files}}', -1)
         return parts
         """);
 
@@ -125,7 +129,7 @@ public sealed class RedisFileStore(IConnectionMultiplexer redis, IBlobStore blob
     public async Task<bool> DeleteAsync(string tenant, string fileId, CancellationToken ct = default)
     {
         if (!IsFileId(fileId)) return false;
-        RedisKey[] keys = [RedisKeys.File(fileId), RedisKeys.TenantFiles(tenant), RedisKeys.ExpiringFiles, RedisKeys.BlobsToDelete];
+        RedisKey[] keys = [RedisKeys.File(fileId), RedisKeys.TenantFiles(tenant), RedisKeys.ExpiringFiles, RedisKeys.BlobsToDelete, RedisKeys.TenantUsage(tenant)];
         var deleted = await Db.ScriptEvaluateAsync(DeleteScript.ExecutableScript, keys, [tenant, fileId, time.GetUtcNow().ToUnixTimeMilliseconds()]);
         if (deleted.IsNull) return false;
         // Listed already: a failure here leaves the blobs to the sweep.

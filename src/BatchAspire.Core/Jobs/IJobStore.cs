@@ -9,9 +9,12 @@ public interface IJobStore
 {
     /// <summary>
     /// Stores a new job atomically: the hash, the tenant's list and, when its status is
-    /// <c>validating</c>, <c>ba:jobs:validating</c> (scored by now, in ms). Returns it as stored.
+    /// <c>validating</c>, <c>ba:jobs:validating</c> (scored by now, in ms) and the tenant's open-work counters.
+    /// Returns it as stored. Throws <see cref="Tenants.QuotaExceededException"/>, storing nothing, when a validating job
+    /// would take the tenant past <paramref name="quota"/>.
     /// </summary>
-    Task<JobRecord> CreateAsync(string jobId, string tenant, IReadOnlyList<KeyValuePair<string, string>> fields, CancellationToken ct = default);
+    Task<JobRecord> CreateAsync(string jobId, string tenant, IReadOnlyList<KeyValuePair<string, string>> fields,
+        Tenants.TenantQuota? quota = null, CancellationToken ct = default);
 
     /// <summary>Tenant-scoped lookup: another tenant's id answers null.</summary>
     Task<JobRecord?> FindAsync(string tenant, string jobId, CancellationToken ct = default);

@@ -1,6 +1,7 @@
 using System.Globalization;
 using BatchAspire.Core.Files;
 using BatchAspire.Core.Redis;
+using BatchAspire.Core.Tenants;
 using StackExchange.Redis;
 
 namespace BatchAspire.Core.Jobs;
@@ -8,12 +9,23 @@ namespace BatchAspire.Core.Jobs;
 /// <summary>The Redis implementation of <see cref="IJobStore"/>.</summary>
 public sealed class RedisJobStore(IConnectionMultiplexer redis, TimeProvider time) : IJobStore
 {
-    private static readonly LuaScript CreateScript = LuaScript.Prepare("""
+    // A job that starts validating is open work: it counts against the tenant's quota (checked here, so two creates
+    // cannot pass it together) until ResultStore's commit ends it. A job that failed validation is never counted.
+    private static readonly LuaScript CreateScript = LuaScript.Prepare($$"""
+        {{TenantUsage.LuaOver}}
+        if ARGV[2] ~= '' then
+          local used = over(KEYS[5], '{{TenantUsage.OpenBatches}}', 1, ARGV[4])
+          if used then return {'over', '{{QuotaLimit.OpenBatches}}', used} end
+          used = over(KEYS[5], '{{TenantUsage.PendingRequests}}', ARGV[3], ARGV[5])
+          if used then return {'over', '{{QuotaLimit.PendingRequests}}', used} end
+          redis.call('HINCRBY', KEYS[5], '{{TenantUsage.OpenBatches}}', 1)
+          redis.call('HINCRBY', KEYS[5], '{{TenantUsage.PendingRequests}}', ARGV[3])
+        end
         local seq = redis.call('INCR', KEYS[4])
-        redis.call('HSET', KEYS[1], 'seq', seq, unpack(ARGV, 3))
+        redis.call('HSET', KEYS[1], 'seq', seq, unpack(ARGV, 6))
         redis.call('ZADD', KEYS[2], seq, ARGV[1])
         if ARGV[2] ~= '' then redis.call('ZADD', KEYS[3], ARGV[2], ARGV[1]) end
-        return seq
+        return {'ok', seq}
         """);
 
     private static readonly LuaScript CancelScript = LuaScript.Prepare("""
@@ -43,18 +55,29 @@ public sealed class RedisJobStore(IConnectionMultiplexer redis, TimeProvider tim
 
     private IDatabase Db => redis.GetDatabase();
 
-    public async Task<JobRecord> CreateAsync(string jobId, string tenant, IReadOnlyList<KeyValuePair<string, string>> fields, CancellationToken ct = default)
+    public async Task<JobRecord> CreateAsync(string jobId, string tenant, IReadOnlyList<KeyValuePair<string, string>> fields,
+        TenantQuota? quota = null, CancellationToken ct = default)
     {
         var values = new Dictionary<string, string>(fields) { [JobFields.Tenant] = tenant };
         var validating = values.GetValueOrDefault(JobFields.Status) == JobStatus.Validating;
+        var requests = long.Parse(values.GetValueOrDefault(JobFields.RequestTotal) ?? "0", CultureInfo.InvariantCulture);
+        quota ??= TenantQuota.Unlimited;
         var args = new List<RedisValue>
         {
             jobId,
             validating ? time.GetUtcNow().ToUnixTimeMilliseconds() : RedisValue.EmptyString,
+            requests, TenantUsage.Arg(quota.MaxOpenBatches), TenantUsage.Arg(quota.MaxPendingRequests),
         };
         foreach (var (name, value) in values) { args.Add(name); args.Add(value); }
-        RedisKey[] keys = [RedisKeys.Job(jobId), RedisKeys.TenantBatches(tenant), RedisKeys.ValidatingJobs, RedisKeys.Sequence];
-        var seq = (long)await Db.ScriptEvaluateAsync(CreateScript.ExecutableScript, keys, [.. args]);
+        RedisKey[] keys = [RedisKeys.Job(jobId), RedisKeys.TenantBatches(tenant), RedisKeys.ValidatingJobs, RedisKeys.Sequence, RedisKeys.TenantUsage(tenant)];
+        var reply = (RedisResult[])(await Db.ScriptEvaluateAsync(CreateScript.ExecutableScript, keys, [.. args]))!;
+        if ((string)reply[0]! == "over")
+        {
+            var limit = Enum.Parse<QuotaLimit>((string)reply[1]!);
+            throw new QuotaExceededException(limit, limit == QuotaLimit.OpenBatches ? quota.MaxOpenBatches!.Value : quota.MaxPendingRequests!.Value,
+                (long)reply[2], limit == QuotaLimit.OpenBatches ? 1 : requests);
+        }
+        var seq = (long)reply[1];
         values[JobFields.Sequence] = seq.ToString(CultureInfo.InvariantCulture);
         return new JobRecord(jobId, values);
     }

@@ -12,6 +12,8 @@ public static class RedisKeys
 
     public static RedisKey File(string fileId) => $"ba:file:{fileId}";
     public static RedisKey TenantFiles(string tenant) => $"ba:tenant:{tenant}:files";
+    /// <summary>The tenant's usage counters (Tenants.TenantUsage): stored bytes and files, open batches, pending requests.</summary>
+    public static RedisKey TenantUsage(string tenant) => $"ba:tenant:{tenant}:usage";
     /// <summary>Every file that expires, scored by its <c>expires_at</c> (unix seconds): what the expired-file sweeper deletes.</summary>
     public static readonly RedisKey ExpiringFiles = "ba:files:expiring";
 

@@ -6,6 +6,7 @@ using BatchAspire.Core.Jobs;
 using BatchAspire.Core.Polling;
 using BatchAspire.Core.Pricing;
 using BatchAspire.Core.Redis;
+using BatchAspire.Core.Tenants;
 using BatchAspire.Storage;
 using StackExchange.Redis;
 
@@ -136,7 +137,7 @@ public sealed class ResultStore(IConnectionMultiplexer redis, IBlobStore blobs, 
         var keys = new List<RedisKey>
         {
             RedisKeys.Job(jobId), RedisKeys.OpenJobs, RedisKeys.Sequence, RedisKeys.TenantFiles(assembled.Request.Tenant), RedisKeys.ExpiringFiles,
-            RedisKeys.BlobsToDelete, RedisKeys.JobResults(jobId), RedisKeys.JobFailures(jobId),
+            RedisKeys.BlobsToDelete, RedisKeys.JobResults(jobId), RedisKeys.JobFailures(jobId), RedisKeys.TenantUsage(assembled.Request.Tenant),
         };
         var args = new List<RedisValue>
         {
@@ -294,7 +295,7 @@ public sealed class ResultStore(IConnectionMultiplexer redis, IBlobStore blobs, 
             local costBatch, costStandard, tenant, leftoverTtl = arg(), arg(), arg(), tonumber(arg())
             local files = {}
             for f = 1, 2 do
-              local spec = { hash = KEYS[8 + f] }
+              local spec = { hash = KEYS[9 + f] }
               spec.id, spec.lines, spec.bytes, spec.parts, spec.segments = arg(), arg(), arg(), arg(), arg()
               spec.filename, spec.purpose, spec.expires = arg(), arg(), arg()
               files[f] = spec
@@ -322,8 +323,13 @@ public sealed class ResultStore(IConnectionMultiplexer redis, IBlobStore blobs, 
                   redis.call('ZADD', KEYS[5], spec.expires, spec.id)
                 end
                 redis.call('ZADD', KEYS[4], seq, spec.id)
+                redis.call('HINCRBY', KEYS[9], '{{TenantUsage.StoredBytes}}', spec.bytes)
+                redis.call('HINCRBY', KEYS[9], '{{TenantUsage.Files}}', 1)
               end
             end
+            -- The job's work is no longer open (counted when it was created validating).
+            redis.call('HINCRBY', KEYS[9], '{{TenantUsage.OpenBatches}}', -1)
+            redis.call('HINCRBY', KEYS[9], '{{TenantUsage.PendingRequests}}', -tonumber(redis.call('HGET', KEYS[1], '{{JobFields.RequestTotal}}') or '0'))
 
             redis.call('HSET', KEYS[1], '{{JobFields.Status}}', status,
               '{{JobFields.RequestCompleted}}', completed, '{{JobFields.RequestFailed}}', failed,

@@ -3,6 +3,7 @@ using System.Globalization;
 using BatchAspire.Contracts;
 using BatchAspire.Core.Files;
 using BatchAspire.Core.Jobs;
+using BatchAspire.Core.Tenants;
 using BatchAspire.Core.Telemetry;
 using BatchAspire.Intake.Auth;
 using BatchAspire.Intake.Errors;
@@ -83,7 +84,7 @@ public static class BatchesApi
             fields.Add(new(JobFields.FailedAt, Text(now)));
             fields.Add(new(JobFields.RequestTotal, "0"));
             fields.Add(new(JobFields.Errors, FileAnalysis.WriteErrors(errors)));
-            var failed = await jobs.CreateAsync(jobId, tenant.Id, fields, ct);
+            var failed = await jobs.CreateAsync(jobId, tenant.Id, fields, ct: ct);
             IntakeLog.BatchFailedValidation(logger, jobId, tenant.Id, file.Id, errors.Count);
             activity?.SetTag(TelemetryTags.Outcome, JobStatus.Failed);
             return TypedResults.Ok(BatchObject.From(failed));
@@ -91,7 +92,17 @@ public static class BatchesApi
 
         fields.Add(new(JobFields.Status, JobStatus.Validating));
         fields.Add(new(JobFields.RequestTotal, Text(file.Lines)));
-        var job = await jobs.CreateAsync(jobId, tenant.Id, fields, ct);
+        JobRecord job;
+        try
+        {
+            job = await jobs.CreateAsync(jobId, tenant.Id, fields, options.Value.Quotas.For(tenant.Id), ct);
+        }
+        catch (QuotaExceededException e)
+        {
+            IntakeLog.QuotaExceeded(logger, tenant.Id, e.Limit.ToString());
+            activity?.SetTag(TelemetryTags.Outcome, "quota_exceeded");
+            return OpenAIErrors.QuotaExceeded(e);
+        }
         IntakeLog.BatchAccepted(logger, jobId, tenant.Id, file.Id, file.Lines);
         // Only now that the job is durable: if this publish is lost, the re-publisher sends it again.
         await PublishAsync(publish, new JobAccepted { JobId = jobId }, jobId, options.Value.PublishTimeout, logger);

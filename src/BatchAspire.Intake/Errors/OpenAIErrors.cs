@@ -1,3 +1,5 @@
+using BatchAspire.Core.Tenants;
+
 namespace BatchAspire.Intake.Errors;
 
 /// <summary>The inner object of OpenAI's error envelope; all four keys are always written.</summary>
@@ -33,6 +35,31 @@ public static class OpenAIErrors
 
     /// <summary>The real API's answer to a batch upload over its limit (files.md §2.2).</summary>
     public static IResult FileTooLarge() => BadRequest("File is too large.");
+
+    /// <summary>
+    /// A tenant quota (docs/intake.md): storage limits answer 400 (they free only when the tenant deletes files); open-work
+    /// limits answer 429 with Retry-After, as the API does for its own rate limits, since they free as batches end.
+    /// </summary>
+    public static IResult QuotaExceeded(QuotaExceededException e) =>
+        e.Limit is QuotaLimit.StoredBytes or QuotaLimit.Files
+            ? Create(StatusCodes.Status400BadRequest, e.Message, null, "quota_exceeded")
+            : new RetryAfterResult(Create(StatusCodes.Status429TooManyRequests, e.Message, null, "quota_exceeded"), 30);
+
+    /// <summary>The blob store has no room: nothing was stored (a server-side condition, so a 5xx the SDKs retry).</summary>
+    public static IResult StorageFull() =>
+        Create(StatusCodes.Status507InsufficientStorage, "The server has no room to store this file right now; nothing was stored. Try again later.",
+            null, "storage_full", ServerError);
+
+    /// <summary>Adds <c>Retry-After</c> and <c>retry-after-ms</c> (errors.md: all three SDKs then wait).</summary>
+    private sealed class RetryAfterResult(IResult inner, int seconds) : IResult
+    {
+        public Task ExecuteAsync(HttpContext http)
+        {
+            http.Response.Headers.RetryAfter = seconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            http.Response.Headers["retry-after-ms"] = (seconds * 1000).ToString(System.Globalization.CultureInfo.InvariantCulture);
+            return inner.ExecuteAsync(http);
+        }
+    }
 
     public static Task WriteAsync(HttpContext context, int status, string message, string? param = null, string? code = null, string type = InvalidRequestError)
     {

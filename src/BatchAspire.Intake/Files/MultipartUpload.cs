@@ -1,4 +1,6 @@
 using BatchAspire.Core.Files;
+using BatchAspire.Core.Tenants;
+using BatchAspire.Storage;
 using BatchAspire.Intake.Auth;
 using BatchAspire.Intake.Errors;
 using Microsoft.AspNetCore.Http.Features;
@@ -48,7 +50,7 @@ internal static class MultipartUpload
                         if (upload is not null) return OpenAIErrors.BadRequest("Only one file may be uploaded per request.", "file");
                         filename = FileNameOf(disposition);
                         if (Check(purpose, filename) is { } early) return early;
-                        upload = store.BeginUpload(tenant.Id, new FileUploadLimits(options.MaxUploadBytes, options.MaxLineBytes));
+                        upload = store.BeginUpload(tenant.Id, new FileUploadLimits(options.MaxUploadBytes, options.MaxLineBytes, options.Quotas.For(tenant.Id)));
                         await upload.ReadFromAsync(part.Body, ct);
                         break;
                     case "purpose":
@@ -78,6 +80,16 @@ internal static class MultipartUpload
         {
             return OpenAIErrors.FileTooLarge();
         }
+        catch (QuotaExceededException e)
+        {
+            IntakeLog.QuotaExceeded(logger, tenant.Id, e.Limit.ToString());
+            return OpenAIErrors.QuotaExceeded(e);
+        }
+        catch (BlobStoreFullException)
+        {
+            IntakeLog.StorageFull(logger, tenant.Id);
+            return OpenAIErrors.StorageFull();
+        }
         catch (BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status413PayloadTooLarge)
         {
             return OpenAIErrors.FileTooLarge();
@@ -94,7 +106,7 @@ internal static class MultipartUpload
         }
         finally
         {
-            // Uncommitted: deletes every staging key, so a rejected or failed upload leaves nothing in Redis.
+            // Uncommitted: deletes what was written, so a rejected or failed upload leaves nothing behind.
             if (upload is not null) await upload.DisposeAsync();
         }
     }

@@ -3,7 +3,7 @@ using static BatchAspire.Intake.Tests.Api.Wire;
 
 namespace BatchAspire.Intake.Tests.Api;
 
-/// <summary>An intake with a 1 MB upload limit and its own Redis, so every key can be counted.</summary>
+/// <summary>An intake with a 1 MB upload limit and its own Redis and blob store, so every key and blob can be counted.</summary>
 public sealed class LimitsAndLeaksTests : IAsyncLifetime
 {
     private const int Limit = 1_000_000;
@@ -29,7 +29,7 @@ public sealed class LimitsAndLeaksTests : IAsyncLifetime
     [Fact]
     public async Task UploadOverTheLimitAnswersFileIsTooLargeAndLeavesNothing()
     {
-        var before = await RedisFixture.KeysAsync(_redis);
+        var before = await StateAsync();
         var bytes = Jsonl.File([.. Jsonl.VariedRequests(5_000)]);
         Assert.True(bytes.Length > Limit);
         var content = new StreamContent(new TricklingStream(PythonBody(bytes, out var type), 65_536));
@@ -38,7 +38,7 @@ public sealed class LimitsAndLeaksTests : IAsyncLifetime
         var error = await ErrorAsync(await _client.PostAsync("/v1/files", content, Ct), 400);
 
         Assert.Equal("File is too large.", error["message"].Str());
-        Assert.Equal(before, await RedisFixture.KeysAsync(_redis));
+        Assert.Equal(before, await StateAsync());
     }
 
     [Fact]
@@ -54,28 +54,28 @@ public sealed class LimitsAndLeaksTests : IAsyncLifetime
     [InlineData("x.jsonl", "nonsense")]
     public async Task RejectedUploadLeavesNothing(string filename, string purpose)
     {
-        var before = await RedisFixture.KeysAsync(_redis);
+        var before = await StateAsync();
 
         await ErrorAsync(await _client.PostAsync("/v1/files", FileFirst(Jsonl.File([.. Jsonl.VariedRequests(1_000)]), filename, purpose), Ct), 400);
 
-        Assert.Equal(before, await RedisFixture.KeysAsync(_redis));
+        Assert.Equal(before, await StateAsync());
     }
 
     [Fact]
     public async Task UploadWithoutPurposeLeavesNothing()
     {
-        var before = await RedisFixture.KeysAsync(_redis);
+        var before = await StateAsync();
         var form = new MultipartFormDataContent { { new ByteArrayContent(Jsonl.File([.. Jsonl.VariedRequests(1_000)])), "file", "x.jsonl" } };
 
         await ErrorAsync(await _client.PostAsync("/v1/files", form, Ct), 400);
 
-        Assert.Equal(before, await RedisFixture.KeysAsync(_redis));
+        Assert.Equal(before, await StateAsync());
     }
 
     [Fact]
     public async Task UploadBrokenOffMidwayLeavesNothing()
     {
-        var before = await RedisFixture.KeysAsync(_redis);
+        var before = await StateAsync();
         var body = PythonBody(Jsonl.File([.. Jsonl.VariedRequests(2_000)]), out var type);
         var content = new StreamContent(new FailingStream(body, failAfter: body.Length / 2));
         content.Headers.ContentType = type;
@@ -83,28 +83,22 @@ public sealed class LimitsAndLeaksTests : IAsyncLifetime
         await Assert.ThrowsAnyAsync<Exception>(() => _client.PostAsync("/v1/files", content, Ct));
 
         var deadline = DateTime.UtcNow.AddSeconds(10);
-        while (!(await RedisFixture.KeysAsync(_redis)).SetEquals(before) && DateTime.UtcNow < deadline) await Task.Delay(50, Ct);
-        Assert.Equal(before, await RedisFixture.KeysAsync(_redis));
+        while (await StateAsync() != before && DateTime.UtcNow < deadline) await Task.Delay(50, Ct);
+        Assert.Equal(before, await StateAsync());
     }
 
     [Fact]
     public async Task MalformedMultipartAnswers400AndLeavesNothing()
     {
-        var before = await RedisFixture.KeysAsync(_redis);
+        var before = await StateAsync();
         var content = new ByteArrayContent(Encoding.UTF8.GetBytes("--b\r\nContent-Disposition: form-data; name=\"file\"; filename=\"x.jsonl\"\r\n\r\n{\"a\":1}\n"));
         content.Headers.TryAddWithoutValidation("Content-Type", "multipart/form-data; boundary=b");
 
         await ErrorAsync(await _client.PostAsync("/v1/files", content, Ct), 400);
 
-        Assert.Equal(before, await RedisFixture.KeysAsync(_redis));
+        Assert.Equal(before, await StateAsync());
     }
 
-    private static byte[] PythonBody(byte[] file, out MediaTypeHeaderValue type)
-    {
-        var form = PythonUpload(file);
-        type = form.Headers.ContentType!;
-        return form.ReadAsByteArrayAsync().GetAwaiter().GetResult();
-    }
 
     private static MultipartFormDataContent FileFirst(byte[] file, string filename, string purpose)
     {
@@ -135,4 +129,6 @@ public sealed class LimitsAndLeaksTests : IAsyncLifetime
         public override void SetLength(long value) => throw new NotSupportedException();
         public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
     }
+
+    private Task<string> StateAsync() => _app.StoredStateAsync(_redis);
 }

@@ -36,7 +36,7 @@ public sealed class RepublishTests : IAsyncLifetime
         // What a crash between the Redis write and the publish leaves behind: a stored job, no message.
         var jobs = new RedisJobStore(_redis.Multiplexer, new ManualClock(DateTimeOffset.UtcNow.AddMinutes(-1)));
         var jobId = JobIds.New();
-        await jobs.CreateAsync(jobId, "tenant-1", [new(JobFields.Status, JobStatus.Validating)], Ct);
+        await jobs.CreateAsync(jobId, "tenant-1", [new(JobFields.Status, JobStatus.Validating)], ct: Ct);
 
         await WaitUntilAsync(() => _app.Harness.Published.Select<JobAccepted>(Ct).Any(m => m.Context.Message.JobId == jobId));
     }
@@ -46,7 +46,7 @@ public sealed class RepublishTests : IAsyncLifetime
     {
         var jobs = new RedisJobStore(_redis.Multiplexer, new ManualClock(DateTimeOffset.UtcNow.AddMinutes(-1)));
         var jobId = JobIds.New();
-        await jobs.CreateAsync(jobId, "tenant-1", [new(JobFields.Status, JobStatus.InProgress)], Ct);
+        await jobs.CreateAsync(jobId, "tenant-1", [new(JobFields.Status, JobStatus.InProgress)], ct: Ct);
         await _redis.Multiplexer.GetDatabase().SortedSetAddAsync(RedisKeys.ValidatingJobs, jobId, 0);
 
         await WaitUntilAsync(() => _redis.Multiplexer.GetDatabase().SortedSetScore(RedisKeys.ValidatingJobs, jobId) is null);

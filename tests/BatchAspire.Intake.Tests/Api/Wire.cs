@@ -21,6 +21,14 @@ public static class Wire
         return form;
     }
 
+    /// <summary><see cref="PythonUpload"/> as bytes, for bodies sent as a plain stream (no length known up front).</summary>
+    public static byte[] PythonBody(byte[] file, out MediaTypeHeaderValue type)
+    {
+        var form = PythonUpload(file);
+        type = form.Headers.ContentType!;
+        return form.ReadAsByteArrayAsync().GetAwaiter().GetResult();
+    }
+
     public static async Task<JsonObject> UploadAsync(HttpClient client, byte[] file, string filename = "x.jsonl", string purpose = "batch")
     {
         using var response = await client.PostAsync("/v1/files", PythonUpload(file, filename, purpose), Ct);

@@ -12,7 +12,7 @@ public sealed class JobStoreTests(RedisFixture redis)
         var store = new RedisJobStore(redis.Multiplexer, TimeProvider.System);
         var tenant = RedisFixture.NewTenant();
         var jobId = JobIds.New();
-        await store.CreateAsync(jobId, tenant, [new(JobFields.Status, JobStatus.InProgress)], Ct);
+        await store.CreateAsync(jobId, tenant, [new(JobFields.Status, JobStatus.InProgress)], ct: Ct);
 
         var other = await store.RequestCancelAsync(RedisFixture.NewTenant(), jobId, 100, Ct);
         var first = await store.RequestCancelAsync(tenant, jobId, 100, Ct);
@@ -30,7 +30,7 @@ public sealed class JobStoreTests(RedisFixture redis)
         var clock = new ManualClock(DateTimeOffset.UtcNow.AddDays(-1));
         var store = new RedisJobStore(redis.Multiplexer, clock);
         var jobId = JobIds.New();
-        await store.CreateAsync(jobId, RedisFixture.NewTenant(), [new(JobFields.Status, JobStatus.Validating)], Ct);
+        await store.CreateAsync(jobId, RedisFixture.NewTenant(), [new(JobFields.Status, JobStatus.Validating)], ct: Ct);
         clock.Now = clock.Now.AddMinutes(10);
 
         var first = await store.ClaimStaleValidatingAsync(clock.Now.AddMinutes(-5), 1000, Ct);
@@ -48,7 +48,7 @@ public sealed class JobStoreTests(RedisFixture redis)
         var db = redis.Multiplexer.GetDatabase();
         var tenant = RedisFixture.NewTenant();
         var jobId = JobIds.New();
-        await store.CreateAsync(jobId, tenant, [new(JobFields.Status, JobStatus.InProgress)], Ct);
+        await store.CreateAsync(jobId, tenant, [new(JobFields.Status, JobStatus.InProgress)], ct: Ct);
         await store.RequestCancelAsync(tenant, jobId, clock.Now.ToUnixTimeSeconds(), Ct);
         clock.Now = clock.Now.AddMinutes(10);
 
@@ -70,7 +70,7 @@ public sealed class JobStoreTests(RedisFixture redis)
         var clock = new ManualClock(DateTimeOffset.UtcNow.AddDays(-2));
         var store = new RedisJobStore(redis.Multiplexer, clock);
         var jobId = JobIds.New();
-        await store.CreateAsync(jobId, RedisFixture.NewTenant(), [new(JobFields.Status, JobStatus.Validating)], Ct);
+        await store.CreateAsync(jobId, RedisFixture.NewTenant(), [new(JobFields.Status, JobStatus.Validating)], ct: Ct);
         await redis.Multiplexer.GetDatabase().HashSetAsync(BatchAspire.Core.Redis.RedisKeys.Job(jobId), JobFields.Status, JobStatus.InProgress);
         clock.Now = clock.Now.AddMinutes(10);
 

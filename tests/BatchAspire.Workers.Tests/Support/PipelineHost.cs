@@ -137,7 +137,7 @@ public sealed class PipelineHost : IAsyncDisposable
             new(JobFields.ExpiresAt, (now + 86_400).ToString()),
             new(JobFields.RequestTotal, file.Lines.ToString()),
             new(JobFields.TraceParent, "00-" + Guid.NewGuid().ToString("N") + "-" + Guid.NewGuid().ToString("N")[..16] + "-01"),
-        ], ct);
+        ], ct: ct);
         return new TestJob(jobId, tenant, file.Id, file.Lines);
     }
 
