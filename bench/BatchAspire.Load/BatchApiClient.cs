@@ -5,7 +5,7 @@ using System.Text.Json;
 namespace BatchAspire.Load;
 
 /// <summary>
-/// The calls of the seed workflow over plain HTTP (upload, create, retrieve, download), the same client
+/// The calls of the Batch API workflow over plain HTTP (upload, create, retrieve, download), the same client
 /// for the baseline and for BatchAspire so the comparison measures the servers, not the clients.
 /// </summary>
 internal sealed class BatchApiClient(Uri baseUrl, string apiKey) : IDisposable
@@ -46,6 +46,12 @@ internal sealed class BatchApiClient(Uri baseUrl, string apiKey) : IDisposable
         return await SendAsync(request, ct);
     }
 
+    /// <summary>
+    /// How often <see cref="WaitAsync"/> asks: eager, and the same on both sides, so a side's time is its server's
+    /// and neither client waits out a long sleep after its batch is done.
+    /// </summary>
+    public static readonly TimeSpan PollInterval = TimeSpan.FromSeconds(0.25);
+
     /// <summary>Downloads a result file and counts its lines (the user's program would parse them).</summary>
     public async Task<int> CountLinesAsync(string fileId, CancellationToken ct)
     {
@@ -63,7 +69,17 @@ internal sealed class BatchApiClient(Uri baseUrl, string apiKey) : IDisposable
         return lines;
     }
 
-    /// <summary>The seed's status loop: retrieve, and if not finished sleep one second, until a terminal status.</summary>
+    /// <summary>Downloads a finished batch's output and error files and counts their lines: the requests it answered.</summary>
+    public async Task<(int Succeeded, int Failed)> CountResultsAsync(JsonElement batch, CancellationToken ct)
+    {
+        var ok = batch.GetProperty("output_file_id").ValueKind == JsonValueKind.String
+            ? await CountLinesAsync(batch.GetProperty("output_file_id").GetString()!, ct) : 0;
+        var failed = batch.GetProperty("error_file_id").ValueKind == JsonValueKind.String
+            ? await CountLinesAsync(batch.GetProperty("error_file_id").GetString()!, ct) : 0;
+        return (ok, failed);
+    }
+
+    /// <summary>Retrieves the batch every <see cref="PollInterval"/> until it reaches a terminal status.</summary>
     public async Task<JsonElement> WaitAsync(string batchId, CancellationToken ct)
     {
         while (true)
@@ -73,7 +89,7 @@ internal sealed class BatchApiClient(Uri baseUrl, string apiKey) : IDisposable
             {
                 return batch;
             }
-            await Task.Delay(TimeSpan.FromSeconds(1), ct);
+            await Task.Delay(PollInterval, ct);
         }
     }
 

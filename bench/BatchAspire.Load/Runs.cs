@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Text.Json;
 
 namespace BatchAspire.Load;
 
@@ -12,41 +11,39 @@ internal sealed record RunResult(string Name, TimeSpan Elapsed, int Answered, in
 /// <summary>The client's view of one BatchAspire job: when it started and when each of its steps returned (unix ms).</summary>
 internal sealed record ClientMarks(string BatchId, long StartMs, long UploadedMs, long CreatedMs, long SeenTerminalMs, long DownloadedMs);
 
-/// <summary>The baseline: a user's own loop over the Sandbox, one file of ≤ 50,000 lines after another.</summary>
-internal static class SeedClientLoop
+/// <summary>
+/// The baseline: the best hand-written client driving the Sandbox directly. The file is split into parts of
+/// <see cref="LoadOptions.LinesPerFile"/> lines, all uploaded and created at once, each polled and downloaded as
+/// soon as it is done, so the Sandbox runs every part in parallel as BatchAspire's chunks can be.
+/// </summary>
+internal static class ParallelClient
 {
     public static async Task<RunResult> RunAsync(Uri sandbox, RequestFile input, LoadOptions options)
     {
         using var timeout = new CancellationTokenSource(options.Bound);
         using var client = new BatchApiClient(sandbox, "sandbox");
         var clock = Stopwatch.StartNew();
-        int answered = 0, succeeded = 0, batches = 0;
-        for (var first = 0; first < input.Lines; first += options.LinesPerFile)
-        {
-            var count = Math.Min(options.LinesPerFile, input.Lines - first);
-            await using var slice = input.OpenLines(first, count);
-            var fileId = await client.UploadAsync(slice, $"part-{batches}.jsonl", timeout.Token);
-            var batchId = await client.CreateBatchAsync(fileId, timeout.Token);
-            var batch = await client.WaitAsync(batchId, timeout.Token);
-            (var ok, var failed) = await CountResultsAsync(client, batch, timeout.Token);
-            answered += ok + failed;
-            succeeded += ok;
-            batches++;
-        }
-        return new RunResult("seed client loop on the Sandbox (baseline)", clock.Elapsed, answered, succeeded, batches);
+        var parts = (input.Lines + options.LinesPerFile - 1) / options.LinesPerFile;
+        var results = await Task.WhenAll(Enumerable.Range(0, parts)
+            .Select(part => RunPartAsync(client, input, part * options.LinesPerFile, options.LinesPerFile, timeout.Token)));
+        return new RunResult("hand-written parallel client on the Sandbox (baseline)", clock.Elapsed,
+            results.Sum(r => r.Succeeded + r.Failed), results.Sum(r => r.Succeeded), parts);
     }
 
-    internal static async Task<(int Succeeded, int Failed)> CountResultsAsync(BatchApiClient client, JsonElement batch, CancellationToken ct)
+    private static async Task<(int Succeeded, int Failed)> RunPartAsync(
+        BatchApiClient client, RequestFile input, int first, int linesPerFile, CancellationToken ct)
     {
-        var ok = batch.GetProperty("output_file_id").ValueKind == JsonValueKind.String
-            ? await client.CountLinesAsync(batch.GetProperty("output_file_id").GetString()!, ct) : 0;
-        var failed = batch.GetProperty("error_file_id").ValueKind == JsonValueKind.String
-            ? await client.CountLinesAsync(batch.GetProperty("error_file_id").GetString()!, ct) : 0;
-        return (ok, failed);
+        string fileId;
+        await using (var part = input.OpenLines(first, Math.Min(linesPerFile, input.Lines - first)))
+        {
+            fileId = await client.UploadAsync(part, $"part-{first / linesPerFile}.jsonl", ct);
+        }
+        var batch = await client.WaitAsync(await client.CreateBatchAsync(fileId, ct), ct);
+        return await client.CountResultsAsync(batch, ct);
     }
 }
 
-/// <summary>BatchAspire: the whole file through the intake as one job, then the same status loop and download.</summary>
+/// <summary>BatchAspire: the whole file through the intake as one job, then the same status loop and download as the baseline's.</summary>
 internal static class ThroughIntake
 {
     public static async Task<RunResult> RunAsync(Uri intake, RequestFile input, LoadOptions options)
@@ -62,7 +59,7 @@ internal static class ThroughIntake
         var createdMs = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
         var batch = await client.WaitAsync(batchId, timeout.Token);
         var seenMs = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
-        var (ok, failed) = await SeedClientLoop.CountResultsAsync(client, batch, timeout.Token);
+        var (ok, failed) = await client.CountResultsAsync(batch, timeout.Token);
         var elapsed = clock.Elapsed;
         var chunks = (input.Lines + options.LinesPerFile - 1) / options.LinesPerFile;
         return new RunResult("BatchAspire (intake → submitter → pollers → results)", elapsed, ok + failed, ok, chunks)

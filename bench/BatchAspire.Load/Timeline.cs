@@ -71,6 +71,14 @@ internal static class Timeline
         await redis.GetServers()[0].ConfigResetStatisticsAsync();
     }
 
+    /// <summary>Redis' <c>used_memory</c> (INFO memory), in bytes.</summary>
+    public static async Task<long> RedisUsedMemoryAsync(string cacheConnection)
+    {
+        await using var redis = await ConnectionMultiplexer.ConnectAsync(cacheConnection + ",allowAdmin=true");
+        var info = await redis.GetServers()[0].InfoAsync("memory");
+        return long.Parse(info.SelectMany(g => g).First(p => p.Key == "used_memory").Value, CultureInfo.InvariantCulture);
+    }
+
     /// <summary>Redis' side: the commands that took its time (calls, total µs) and its persistence work.</summary>
     public static async Task PrintRedisAsync(string cacheConnection)
     {
