@@ -6,6 +6,8 @@ using System.Reflection;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
+using BatchAspire.Storage;
+using BatchAspire.Storage.FileSystem;
 using BatchAspire.Testing;
 
 namespace BatchAspire.Intake.Bench;
@@ -41,19 +43,22 @@ internal sealed record Measurement(long Bytes, double Seconds, long PeakGrowthBy
 internal sealed record Server(string Name, Process Process, Uri Upload, string? ApiKey);
 
 /// <summary>
-/// Starts a redis-server, the intake (its own process, Production settings, a bench API key) and the
-/// discard-only baseline server (this executable again), all on loopback ports, and POSTs uploads to them.
+/// Starts a redis-server, the intake (its own process, Production settings, a bench API key, the filesystem blob
+/// store in a folder of its own, durable as by default) and the discard-only baseline server (this executable
+/// again), all on loopback ports, and POSTs uploads to them.
 /// </summary>
 internal sealed class UploadBench : IAsyncDisposable
 {
     private const string ApiKey = "bench-key";
     private readonly LocalRedisServer _redis;
+    private readonly TempBlobStore _blobs;
     private int _redisPid;
     private readonly HttpClient _http = new(new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(5) }) { Timeout = TimeSpan.FromMinutes(10) };
 
-    private UploadBench(LocalRedisServer redis, Server intake, Server baseline)
+    private UploadBench(LocalRedisServer redis, TempBlobStore blobs, Server intake, Server baseline)
     {
         _redis = redis;
+        _blobs = blobs;
         Intake = intake;
         Baseline = baseline;
     }
@@ -65,6 +70,7 @@ internal sealed class UploadBench : IAsyncDisposable
     public static async Task<UploadBench> StartAsync()
     {
         var redis = await LocalRedisServer.StartAsync();
+        var blobs = new TempBlobStore();
         var intakeDll = typeof(UploadBench).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().Single(a => a.Key == "IntakeAssembly").Value!;
         if (!File.Exists(intakeDll)) throw new FileNotFoundException("Build the intake first (dotnet run builds it with the bench).", intakeDll);
 
@@ -74,6 +80,7 @@ internal sealed class UploadBench : IAsyncDisposable
             ["ASPNETCORE_URLS"] = $"http://127.0.0.1:{intakePort}",
             ["ASPNETCORE_ENVIRONMENT"] = "Production",
             ["ConnectionStrings__cache"] = redis.ConnectionString,
+            ["Blobs__Root"] = blobs.Root,
             // No broker in this benchmark: uploads never publish, and the bus keeps retrying quietly in the background.
             ["ConnectionStrings__messaging"] = $"amqp://guest:guest@127.0.0.1:{FreePort.Next()}/",
             ["Intake__ApiKeys__0__Tenant"] = "bench",
@@ -86,7 +93,7 @@ internal sealed class UploadBench : IAsyncDisposable
             ? Start(self, [typeof(UploadBench).Assembly.Location, "--discard-server", discardPort.ToString(CultureInfo.InvariantCulture)], [])
             : Start(self, ["--discard-server", discardPort.ToString(CultureInfo.InvariantCulture)], []);
 
-        var bench = new UploadBench(redis,
+        var bench = new UploadBench(redis, blobs,
             new Server("intake", intake, new Uri($"http://127.0.0.1:{intakePort}/v1/files"), ApiKey),
             new Server("baseline", discard, new Uri($"http://127.0.0.1:{discardPort}/v1/files"), null));
         try
@@ -102,7 +109,7 @@ internal sealed class UploadBench : IAsyncDisposable
             {
                 await bench.MeasureAsync(bench.Intake, warmUp);
                 await bench.MeasureAsync(bench.Baseline, warmUp);
-                await bench.FlushRedisAsync();
+                await bench.ForgetUploadsAsync();
             }
             return bench;
         }
@@ -146,36 +153,39 @@ internal sealed class UploadBench : IAsyncDisposable
     }
 
     /// <summary>
-    /// The store alone: the same bytes RPUSHed to the same redis-server in 1 MiB segments, four in flight, by this
-    /// process (no HTTP, no line scan). What the intake's path costs at the least on top of receiving the bytes.
+    /// The store alone: the same bytes written by this process to a filesystem blob store on the same disk, in 1 MiB
+    /// writes, and committed durably as the intake's are (no HTTP, no line scan). What the intake's path costs at the
+    /// least on top of receiving the bytes.
     /// </summary>
     public async Task<Measurement> MeasureStoreAloneAsync(SyntheticJsonl file)
     {
-        var db = _redis.Multiplexer.GetDatabase();
+        var store = new FileSystemBlobStore(new BlobStoreOptions { Root = Path.Combine(_blobs.Root, "store-alone") });
         var self = Environment.ProcessId;
-        var cpuBefore = CpuSeconds(self) + CpuSeconds(_redisPid);
-        var buffers = Enumerable.Range(0, 5).Select(_ => new byte[1 << 20]).ToArray();
-        var inFlight = new Queue<Task>();
+        var cpuBefore = CpuSeconds(self);
+        var buffer = new byte[1 << 20];
         var watch = Stopwatch.StartNew();
         await using (var source = file.Open())
+        await using (var writer = store.OpenWrite("store-alone.data"))
         {
-            for (var slot = 0; ; slot = (slot + 1) % buffers.Length)
-            {
-                if (inFlight.Count == buffers.Length - 1) await inFlight.Dequeue();
-                var filled = await source.ReadAtLeastAsync(buffers[slot], buffers[slot].Length, throwOnEndOfStream: false);
-                if (filled == 0) break;
-                inFlight.Enqueue(db.ListRightPushAsync("bench:store-alone", buffers[slot].AsMemory(0, filled)));
-            }
-            while (inFlight.Count > 0) await inFlight.Dequeue();
+            int filled;
+            while ((filled = await source.ReadAtLeastAsync(buffer, buffer.Length, throwOnEndOfStream: false)) > 0)
+                await writer.WriteAsync(buffer.AsMemory(0, filled));
+            await writer.CommitAsync();
         }
         watch.Stop();
-        var cpu = CpuSeconds(self) + CpuSeconds(_redisPid) - cpuBefore;
+        var cpu = CpuSeconds(self) - cpuBefore;
+        await store.DeleteAsync("store-alone.data");
         if (Environment.GetEnvironmentVariable("BENCH_VERBOSE") == "1")
-            Console.Error.WriteLine($"store alone {file.Length / 1e6:F0} MB: {watch.ElapsedMilliseconds} ms, CPU {cpu * 1000:F0} ms (this process and redis-server)");
+            Console.Error.WriteLine($"store alone {file.Length / 1e6:F0} MB: {watch.ElapsedMilliseconds} ms, CPU {cpu * 1000:F0} ms (this process)");
         return new Measurement(file.Length, watch.Elapsed.TotalSeconds, 0, cpu, 0);
     }
 
-    public async Task FlushRedisAsync() => await _redis.Multiplexer.GetDatabase().ExecuteAsync("FLUSHALL");
+    /// <summary>Empties Redis and the intake's blobs between rounds, so the disk holds one round's files at most.</summary>
+    public async Task ForgetUploadsAsync()
+    {
+        await _redis.Multiplexer.GetDatabase().ExecuteAsync("FLUSHALL");
+        foreach (var blob in await _blobs.NamesAsync()) await _blobs.Store.DeleteAsync(blob);
+    }
 
     public async ValueTask DisposeAsync()
     {
@@ -190,6 +200,7 @@ internal sealed class UploadBench : IAsyncDisposable
         }
         _http.Dispose();
         await _redis.DisposeAsync();
+        _blobs.Dispose();
     }
 
     private static Process Start(string fileName, string[] arguments, Dictionary<string, string> environment)
