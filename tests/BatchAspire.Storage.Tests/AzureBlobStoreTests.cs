@@ -39,6 +39,16 @@ public sealed class AzureBlobStoreTests(AzuriteFixture azurite) : BlobStoreConfo
     }
 
     [Fact]
+    public void An_emulator_named_by_host_name_on_its_own_port_is_refused_rather_than_writing_to_the_wrong_place()
+    {
+        var byHostName = azurite.Server.ConnectionString.Replace("127.0.0.1", "localhost");
+
+        var refused = Assert.Throws<InvalidOperationException>(() =>
+            BlobStoreExtensions.Create(new BlobStoreOptions { Provider = "azure", Container = _container }, byHostName));
+        Assert.Contains("127.0.0.1", refused.Message);
+    }
+
+    [Fact]
     public async Task A_store_whose_container_does_not_exist_yet_finds_nothing_and_the_first_write_creates_it()
     {
         var container = Container(azurite.Server.ConnectionString);

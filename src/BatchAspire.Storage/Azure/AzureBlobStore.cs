@@ -36,6 +36,15 @@ public sealed class AzureBlobStore : IBlobStore
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(connectionString);
         _container = new BlobServiceClient(connectionString, ClientOptions()).GetBlobContainerClient(options.Container);
+        // The SDK puts the account in the path only for an IP address or an emulator port (10000...); an emulator
+        // named by host name on another port (http://localhost:43903/devstoreaccount1) is read as account-in-host, and
+        // every blob client it derives then drops the container from the URL: blobs would land in the wrong place.
+        if (_container.Name != options.Container)
+        {
+            throw new InvalidOperationException(
+                $"The Azure SDK does not read the blob endpoint of this connection string as path-style (it finds container '{_container.Name}' " +
+                $"instead of '{options.Container}'): name an emulator by IP address (127.0.0.1), not by host name.");
+        }
     }
 
     /// <summary>
