@@ -8,6 +8,7 @@ var dataDirectory = builder.RunDataDirectory();
 
 var cache = builder.AddBatchRedis(ResourceNames.Cache, dataDirectory);
 var messaging = builder.AddBatchRabbitMQ(ResourceNames.Messaging, dataDirectory);
+var blobs = builder.AddBatchBlobs(ResourceNames.Blobs, dataDirectory);
 
 var sandbox = builder.AddService<Projects.BatchAspire_Sandbox>(ResourceNames.Sandbox)
     .WithEnvironment("Sandbox__DataDirectory", Path.Combine(dataDirectory, ResourceNames.Sandbox))
@@ -20,16 +21,20 @@ builder.AddService<Projects.BatchAspire_Intake>(ResourceNames.Intake, port: buil
     .WithReference(cache).WaitFor(cache)
     .WithReference(messaging).WaitFor(messaging)
     .WithConfigurationSection(builder.Configuration, "Intake")
+    .WithBlobStore(blobs)
     .WithExternalHttpEndpoints();
 
-builder.AddWorker<Projects.BatchAspire_Submitter>(ResourceNames.Submitter, cache, messaging, provider);
+builder.AddWorker<Projects.BatchAspire_Submitter>(ResourceNames.Submitter, cache, messaging, provider)
+    .WithBlobStore(blobs);
 
 // Pollers scale on their own: replicas share the open chunks through leases in Redis.
 var pollerReplicas = builder.AddParameter("poller-replicas", "2", publishValueAsDefault: true);
 builder.AddWorker<Projects.BatchAspire_Poller>(ResourceNames.Poller, cache, messaging, provider)
     .WithEnvironment("Poller__Replicas", pollerReplicas)
-    .WithReplicas(builder.Configuration.GetValue("Parameters:poller-replicas", 2));
+    .WithReplicas(builder.Configuration.GetValue("Parameters:poller-replicas", 2))
+    .WithBlobStore(blobs);
 
-builder.AddWorker<Projects.BatchAspire_Results>(ResourceNames.Results, cache, messaging, provider);
+builder.AddWorker<Projects.BatchAspire_Results>(ResourceNames.Results, cache, messaging, provider)
+    .WithBlobStore(blobs);
 
 builder.Build().Run();

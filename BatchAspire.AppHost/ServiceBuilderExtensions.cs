@@ -1,3 +1,4 @@
+using BatchAspire.AppHost.Infrastructure;
 using Microsoft.Extensions.Configuration;
 
 namespace BatchAspire.AppHost;
@@ -55,6 +56,22 @@ internal static class ServiceBuilderExtensions
                   .WithEnvironment("Provider__ApiKey", provider.ApiKey!);
         }
         return worker;
+    }
+
+    /// <summary>
+    /// Tells a service where payload lives: the <c>Blobs</c> section given to the AppHost (e.g. <c>Blobs:Durable</c>),
+    /// then the provider and either the folder or the Azurite connection string (named <c>blobs</c>), which it waits for.
+    /// </summary>
+    public static IResourceBuilder<ProjectResource> WithBlobStore(this IResourceBuilder<ProjectResource> service, BlobStoreWiring blobs)
+    {
+        service.WithConfigurationSection(service.ApplicationBuilder.Configuration, "Blobs");
+        if (blobs.Azurite is { } azurite)
+        {
+            return service.WithEnvironment("Blobs__Provider", "azure")
+                .WithReference(azurite).WaitFor(azurite);
+        }
+        return service.WithEnvironment("Blobs__Provider", "filesystem")
+            .WithEnvironment("Blobs__Root", blobs.Root!);
     }
 
     /// <summary>

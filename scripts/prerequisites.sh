@@ -1,14 +1,26 @@
 #!/usr/bin/env bash
 # Installs what BatchAspire needs on a fresh Debian machine, only where it is missing:
 # redis-server and rabbitmq-server (run by the AppHost as local processes when no container
-# runtime answers) and, with --tests, Node.js + npm for the official `openai` npm SDK tests.
+# runtime answers), with --tests Node.js + npm for the official `openai` npm SDK tests, and with
+# --azurite (implied by --tests) Azurite, the Azure Blob emulator, into tools/azurite: the AppHost
+# runs it when Blobs:Provider is azure and no container runtime answers; the storage tests run it too.
 set -euo pipefail
+cd "$(dirname "$0")/.."
+
+tests=0 azurite=0
+for arg in "$@"; do
+  case "$arg" in
+    --tests) tests=1 azurite=1 ;;
+    --azurite) azurite=1 ;;
+    *) echo "Unknown option: $arg (expected --tests, --azurite)" >&2; exit 2 ;;
+  esac
+done
 
 missing=()
 command -v redis-server >/dev/null || missing+=(redis-server)
 [[ -x /usr/lib/rabbitmq/bin/rabbitmq-server ]] || missing+=(rabbitmq-server)
 # Node may come from elsewhere than Debian (with npm bundled); only install what is absent.
-if [[ "${1:-}" == "--tests" ]]; then
+if ((tests || azurite)); then
   command -v node >/dev/null || missing+=(nodejs)
   command -v npm >/dev/null || missing+=(npm)
 fi
@@ -24,3 +36,10 @@ if ((${#missing[@]})); then
 fi
 
 command -v dotnet >/dev/null || { echo "The .NET 10 SDK is required (dotnet was not found on PATH)." >&2; exit 1; }
+
+# npm records each install in node_modules/.package-lock.json: newer than the lock means the locked
+# versions are in place, and the ~45 s reinstall is skipped.
+if ((azurite)) && [[ ! tools/azurite/node_modules/.package-lock.json -nt tools/azurite/package-lock.json ]]; then
+  echo "Installing Azurite into tools/azurite"
+  npm ci --prefix tools/azurite --no-audit --no-fund --loglevel=error
+fi

@@ -5,7 +5,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-scripts/prerequisites.sh
+# Azurite is installed only for a run that keeps its blobs in it.
+prerequisites=()
+[[ " $* " =~ [[:space:]]--?Blobs(:|__)Provider(=|[[:space:]]+)azure[[:space:]] ]] && prerequisites+=(--azurite)
+scripts/prerequisites.sh "${prerequisites[@]}"
 dotnet build BatchAspire.AppHost -c Release -v quiet -nologo
 
 cat <<BANNER

@@ -92,6 +92,58 @@ internal static class InfraBuilderExtensions
             .WithHealthCheck(healthCheckKey);
     }
 
+    /// <summary>
+    /// Where the services keep payload (<c>Blobs:Provider</c>): <c>filesystem</c> (default) in <c>Blobs:Root</c>, else
+    /// under the run's data folder, or <c>azure</c> in an Azurite blob service named <paramref name="name"/>, whose data is kept there too.
+    /// </summary>
+    public static BlobStoreWiring AddBatchBlobs(this IDistributedApplicationBuilder builder, string name, string dataDirectory)
+    {
+        var provider = (builder.Configuration["Blobs:Provider"] ?? "filesystem").ToLowerInvariant();
+        if (provider == "filesystem")
+        {
+            var root = builder.Configuration["Blobs:Root"] is { Length: > 0 } configured ? configured : Path.Combine(dataDirectory, name);
+            return new BlobStoreWiring(Directory.CreateDirectory(root).FullName, null);
+        }
+        if (provider != "azure")
+        {
+            throw new InvalidOperationException($"Blobs:Provider '{provider}' is not one of: filesystem, azure.");
+        }
+
+        var directory = Directory.CreateDirectory(Path.Combine(dataDirectory, name)).FullName;
+        var healthCheckKey = $"{name}_check";
+        const string listPath = $"/{AzuriteConnection.AccountName}?comp=list";
+        // The request versions of a newer SDK than this Azurite knows are accepted; the calls the store makes are old.
+        string[] common = ["--skipApiVersionCheck", "--loose", "--disableTelemetry"];
+
+        if (InfraMode.UseContainers(builder))
+        {
+            var container = builder.AddResource(new AzuriteContainerResource(name))
+                .WithImage("azure-storage/azurite", "3.37.0")
+                .WithImageRegistry("mcr.microsoft.com")
+                .WithHttpEndpoint(targetPort: 10000, name: "blob")
+                .WithBindMount(directory, "/data")
+                .WithArgs(["azurite-blob", "--blobHost", "0.0.0.0", "--blobPort", "10000", "--location", "/data", .. common]);
+            var endpoint = container.Resource.PrimaryEndpoint;
+            builder.Services.AddHealthChecks().AddCheck(healthCheckKey, ProtocolHealthCheck.HttpAnswers(() => endpoint.Port, listPath));
+            return new BlobStoreWiring(null, container.WithHealthCheck(healthCheckKey));
+        }
+
+        // The one install scripts/prerequisites.sh --azurite makes; the storage tests run the same one.
+        var azurite = Path.GetFullPath(Path.Combine(builder.AppHostDirectory, "..", "tools", "azurite", "node_modules", ".bin", "azurite-blob"));
+        if (!File.Exists(azurite))
+        {
+            throw new InvalidOperationException($"Blobs:Provider is azure but Azurite is not installed ({azurite}): run scripts/prerequisites.sh --azurite.");
+        }
+        var port = FreeLoopbackPort();
+        builder.Services.AddHealthChecks().AddCheck(healthCheckKey, ProtocolHealthCheck.HttpAnswers(() => port, listPath));
+        var local = builder.AddResource(new LocalAzuriteResource(name, azurite, directory))
+            // Our own port, not a DCP proxy, as for Redis: every payload byte would pay for the proxy hop.
+            .WithEndpoint(port: port, targetPort: port, scheme: "http", name: "blob", isProxied: false)
+            .WithArgs(["--blobHost", "127.0.0.1", "--blobPort", port.ToString(), "--location", directory, "--silent", .. common])
+            .WithHealthCheck(healthCheckKey);
+        return new BlobStoreWiring(null, local);
+    }
+
     private static int FreeLoopbackPort()
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);
@@ -99,3 +151,6 @@ internal static class InfraBuilderExtensions
         return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }
+
+/// <summary>The blob store the services are given: a folder (<see cref="Root"/>) or an Azurite resource.</summary>
+internal sealed record BlobStoreWiring(string? Root, IResourceBuilder<IResourceWithConnectionString>? Azurite);

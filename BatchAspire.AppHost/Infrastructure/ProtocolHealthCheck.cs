@@ -16,6 +16,11 @@ internal sealed class ProtocolHealthCheck(Func<int> port, byte[] greeting, Func<
     public static ProtocolHealthCheck AmqpHandshake(Func<int> port) =>
         new(port, "AMQP\0\0\x09\x01"u8.ToArray(), (reply, length) => length >= 1 && reply[0] == 1);
 
+    // Any status line is an answer: Azurite refuses an unauthenticated list with 403, which still means it serves.
+    public static ProtocolHealthCheck HttpAnswers(Func<int> port, string path) =>
+        new(port, System.Text.Encoding.ASCII.GetBytes($"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"),
+            (reply, length) => length >= 9 && reply.AsSpan(0, 5).SequenceEqual("HTTP/"u8));
+
     public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
     {
         try

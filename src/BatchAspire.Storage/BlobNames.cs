@@ -25,4 +25,13 @@ public static class BlobNames
 
     public static string Check(string name) =>
         IsValid(name) ? name : throw new ArgumentException($"'{name}' is not a valid blob name.", nameof(name));
+
+    /// <summary>
+    /// A list prefix is empty or the start of some valid name (so "files/" and "files/ab" are, "../" is not): a prefix
+    /// outside the rule could walk a filesystem store out of its folder.
+    /// </summary>
+    public static bool IsValidPrefix(string? prefix) => prefix is not null && (prefix.Length == 0 || IsValid(prefix + "x"));
+
+    public static string CheckPrefix(string prefix) =>
+        IsValidPrefix(prefix) ? prefix : throw new ArgumentException($"'{prefix}' is not a valid blob name prefix.", nameof(prefix));
 }

@@ -1,4 +1,5 @@
 using BatchAspire.Storage;
+using BatchAspire.Storage.Azure;
 using BatchAspire.Storage.FileSystem;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -23,6 +24,9 @@ public static class BlobStoreExtensions
         options.Provider.ToLowerInvariant() switch
         {
             BlobStoreProviders.FileSystem => new FileSystemBlobStore(options),
+            BlobStoreProviders.Azure => new AzureBlobStore(options, string.IsNullOrWhiteSpace(connectionString)
+                ? throw new InvalidOperationException("Blobs:Provider is azure but no connection string names the storage account.")
+                : connectionString),
             _ => throw new InvalidOperationException($"Blobs:Provider '{options.Provider}' is not one of: filesystem, azure."),
         };
 }

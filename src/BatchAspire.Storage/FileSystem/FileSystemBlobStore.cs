@@ -69,6 +69,7 @@ public sealed class FileSystemBlobStore : IBlobStore
 
     public async IAsyncEnumerable<BlobProperties> ListAsync(string prefix, [EnumeratorCancellation] CancellationToken ct = default)
     {
+        BlobNames.CheckPrefix(prefix);
         // The deepest folder the prefix names whole is where the walk starts.
         var slash = prefix.LastIndexOf('/');
         var start = slash < 0 ? _blobs : Path.Combine(_blobs, prefix[..slash]);
