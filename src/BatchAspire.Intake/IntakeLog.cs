@@ -18,6 +18,9 @@ internal static partial class IntakeLog
     [LoggerMessage(Level = LogLevel.Error, Message = "Refused an upload of tenant {Tenant}: the blob store is full")]
     public static partial void StorageFull(ILogger logger, string tenant);
 
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Refused an upload of tenant {Tenant}: the blob store did not answer")]
+    public static partial void StorageUnavailable(ILogger logger, string tenant);
+
     [LoggerMessage(Level = LogLevel.Information, Message = "Batch {JobId} for tenant {Tenant} is cancelling (was {PreviousStatus})")]
     public static partial void BatchCancelling(ILogger logger, string jobId, string tenant, string previousStatus);
 

@@ -20,6 +20,9 @@ public sealed class TransientFaultTests
         new IsolatedCircuitException(),
         new InvalidOperationException("wrapped", new BrokenCircuitException()),
         new StackExchange.Redis.RedisConnectionException(StackExchange.Redis.ConnectionFailureType.UnableToConnect, "down"),
+        // The blob store down, or out of room: work waits for it rather than giving a message up.
+        new BatchAspire.Storage.BlobStoreUnavailableException("azurite stopped"),
+        new BatchAspire.Storage.BlobStoreFullException("disk full"),
     ];
 
     public static TheoryData<Exception> Faults =>
@@ -27,6 +30,7 @@ public sealed class TransientFaultTests
         new ProviderCallException("create batch", 400, "invalid_request_error", "invalid_value"),
         new InvalidOperationException("a bug"),
         new ArgumentException("bad message"),
+        new BatchAspire.Storage.BlobNotFoundException("jobs/x/runs/0.o.1.data"),
     ];
 
     [Theory]

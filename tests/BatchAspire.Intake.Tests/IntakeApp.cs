@@ -16,11 +16,12 @@ namespace BatchAspire.Intake.Tests;
 /// The intake in-process with a real redis-server and MassTransit's test harness in place of RabbitMQ.
 /// It knows <see cref="KeyCount"/> API keys, so tests isolate themselves by taking a fresh tenant.
 /// </summary>
-public class IntakeApp(string redisConnectionString, IReadOnlyDictionary<string, string?>? settings = null, string environment = "Development")
+public class IntakeApp(string redisConnectionString, IReadOnlyDictionary<string, string?>? settings = null, string environment = "Development",
+    string? blobRoot = null)
     : WebApplicationFactory<Program>
 {
-    /// <summary>The intake's blob store (a temporary folder of its own).</summary>
-    public TempBlobStore Blobs { get; } = new();
+    /// <summary>The intake's blob store (a temporary folder of its own, unless given one).</summary>
+    public TempBlobStore Blobs { get; } = new(blobRoot);
 
     public const int KeyCount = 200;
     private int _nextTenant;

@@ -86,10 +86,11 @@ public sealed class BadInputCorpusTests(ReliabilityFixture fixture)
         }
 
         // The failed batch owns its job hash and its input file, nothing else: no chunk, no queue entry, no provider batch.
-        // (The file sequence and the expiry index are shared keys that the first upload of a run creates.)
+        // (The file sequence, the expiry index and the tenant's usage are shared keys that the first upload of a run creates.)
         var added = (await KeysAsync()).Except(keysBefore).ToList();
         Assert.All(added, key => Assert.True(key == $"ba:{{{job.BatchId}}}:job" || key.StartsWith($"ba:file:{fileId}", StringComparison.Ordinal)
-            || key == $"ba:tenant:{Tenant}:files" || key == $"ba:tenant:{Tenant}:batches" || key == "ba:seq" || key == "ba:files:expiring",
+            || key == $"ba:tenant:{Tenant}:files" || key == $"ba:tenant:{Tenant}:batches" || key == $"ba:tenant:{Tenant}:usage"
+            || key == "ba:seq" || key == "ba:files:expiring",
             $"left behind: {key}"));
         var db = fixture.Redis.GetDatabase();
         Assert.Null(await db.SortedSetScoreAsync("ba:jobs:validating", job.BatchId));

@@ -8,8 +8,7 @@ namespace BatchAspire.Reliability.Tests;
 /// are durable), Redis SIGKILLed and started again on its append-only file. Jobs running at the time, and a job
 /// created while the broker was down, must still end with every request answered exactly once.
 /// </summary>
-[Collection(nameof(ReliabilityCollection))]
-public sealed class InfrastructureRestartTests(ReliabilityFixture fixture) : IAsyncLifetime
+public abstract class InfrastructureRestartScenarios(ReliabilityFixture fixture) : IAsyncLifetime
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
@@ -88,5 +87,46 @@ public sealed class InfrastructureRestartTests(ReliabilityFixture fixture) : IAs
         var keys = new HashSet<string>(StringComparer.Ordinal);
         await foreach (var key in fixture.Redis.GetServers()[0].KeysAsync(pattern: $"ba:{{{jobId}}}:*")) keys.Add(key!);
         return (keys, await fixture.Redis.GetDatabase().HashLengthAsync($"ba:{{{jobId}}}:results"));
+    }
+}
+
+[Collection(nameof(ReliabilityCollection))]
+public sealed class InfrastructureRestartTests(ReliabilityFixture fixture) : InfrastructureRestartScenarios(fixture);
+
+/// <summary>
+/// The same scenarios with the payload in Azurite, and Azurite itself stopped and started in the middle of a job: the
+/// services wait for the blob store (an outage, retried) and nothing is lost or doubled.
+/// </summary>
+[Collection(nameof(AzureReliabilityCollection))]
+public sealed class InfrastructureRestartTestsOnAzure(AzureReliabilityFixture fixture) : InfrastructureRestartScenarios(fixture)
+{
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task AzuriteStoppedAndRestartedMidJobLosesNoRequestAndAnUploadMeanwhileIsRefusedWithoutATrace()
+    {
+        await fixture.Sandbox.SetFaultsAsync(new { line_latency_ms = 3 }, Ct);
+        var job = await Jobs.SubmitAsync(fixture, "alpha", 1600, "azurite-restart", Ct);
+        Assert.True(await Jobs.WaitUntilAsync(async () => (await fixture.Sandbox.BatchesOfJobAsync(job.BatchId, Ct)).Count >= 2,
+            TimeSpan.FromSeconds(90), TimeSpan.FromMilliseconds(100), Ct), "the job never reached the provider");
+        var filesBefore = await Jobs.FileIdsAsync(fixture, "bravo", Ct);
+
+        var azurite = fixture.Control.InstancesOf(ResourceNames.Blobs).Single();
+        await fixture.Control.StopAsync(azurite, Ct);
+        // An upload while the store is down fails with a server error the SDKs retry, and leaves no file.
+        using (var http = fixture.CreateIntakeClient())
+        using (var request = new HttpRequestMessage(HttpMethod.Post, "/v1/files") { Content = Multipart.Python("batch", "down.jsonl", Jobs.Requests(50, "azurite-down").File.ToArray()) })
+        {
+            request.Headers.Authorization = new("Bearer", fixture.KeyOf("bravo"));
+            using var response = await http.SendAsync(request, Ct);
+            Assert.True((int)response.StatusCode >= 500, $"an upload with the blob store down answered {(int)response.StatusCode}");
+        }
+        await Task.Delay(TimeSpan.FromSeconds(4), Ct);
+        await fixture.Control.StartAsync(azurite, Ct);
+        fixture.Ledger.Note("Azurite stopped and restarted", restarts: 1);
+
+        Assert.Equal(filesBefore, await Jobs.FileIdsAsync(fixture, "bravo", Ct));
+        var end = await Jobs.WaitForEndAsync(fixture, job, TimeSpan.FromMinutes(4), Ct);
+        await JobInvariant.CheckAsync(fixture, job, end, "Azurite stopped and restarted", Ct);
     }
 }

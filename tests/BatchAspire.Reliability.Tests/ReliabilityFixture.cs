@@ -3,8 +3,10 @@ using System.Text;
 using BatchAspire.Contracts;
 using BatchAspire.EndToEnd.Tests;
 using BatchAspire.Reliability.Tests.Harness;
+using BatchAspire.Storage;
 using BatchAspire.Testing;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using StackExchange.Redis;
 
@@ -17,12 +19,12 @@ namespace BatchAspire.Reliability.Tests;
 /// service's OTLP export and console log captured so a test can search them. Scenarios kill and restart
 /// services of this one system; each leaves it healthy and fault-free for the next.
 /// </summary>
-public sealed class ReliabilityFixture : IAsyncLifetime
+public class ReliabilityFixture : IAsyncLifetime
 {
     public static readonly string[] Services =
         [ResourceNames.Sandbox, ResourceNames.Intake, ResourceNames.Submitter, ResourceNames.Poller, ResourceNames.Results];
 
-    public static readonly string[] AllResources = [ResourceNames.Cache, ResourceNames.Messaging, .. Services];
+    public static readonly string[] InfrastructureAndServices = [ResourceNames.Cache, ResourceNames.Messaging, .. Services];
 
     /// <summary>Tenants configured in the intake, each with a key made up for this run.</summary>
     public static readonly string[] TenantNames = ["alpha", "bravo", "charlie", "corpus", "chaos", "leak"];
@@ -37,6 +39,15 @@ public sealed class ReliabilityFixture : IAsyncLifetime
     public string ProviderKey { get; } = "sk-rel-" + RandomToken();
 
     public OtlpReceiver Telemetry { get; private set; } = null!;
+
+    /// <summary>Where the services keep payload: <c>filesystem</c> here, <c>azure</c> (Azurite) in <see cref="AzureReliabilityFixture"/>.</summary>
+    public virtual string BlobProvider => BlobStoreProviders.FileSystem;
+
+    /// <summary>Every resource a scenario must find running: the infrastructure (Azurite too, when it holds the blobs) and the services.</summary>
+    public string[] AllResources => BlobProvider == BlobStoreProviders.Azure ? [ResourceNames.Blobs, .. InfrastructureAndServices] : InfrastructureAndServices;
+
+    /// <summary>The services' blob store, as the tests read it: the same folder, or the same Azurite.</summary>
+    public IBlobStore Blobs { get; private set; } = null!;
 
     public ServiceControl Control { get; private set; } = null!;
 
@@ -92,7 +103,23 @@ public sealed class ReliabilityFixture : IAsyncLifetime
         Control.CacheConnectionString = CacheConnectionString;
         Redis = await ConnectionMultiplexer.ConnectAsync(CacheConnectionString + ",abortConnect=false,connectTimeout=2000,syncTimeout=5000,asyncTimeout=5000");
         Sandbox = new SandboxAdmin(App.CreateHttpClient(ResourceNames.Sandbox, "http"), ProviderKey);
+        Blobs = BlobStoreExtensions.Create(
+            new BlobStoreOptions { Provider = BlobProvider, Root = Path.Combine(DataDirectory, ResourceNames.Blobs) },
+            BlobProvider == BlobStoreProviders.Azure ? await App.GetConnectionStringAsync(ResourceNames.Blobs) : null);
     }
+
+    /// <summary>The distinct blob prefixes (a line part's name without its ".data", ".index" or ".lines") under <paramref name="prefix"/>.</summary>
+    public async Task<HashSet<string>> BlobPrefixesAsync(string prefix, CancellationToken ct)
+    {
+        var prefixes = new HashSet<string>(StringComparer.Ordinal);
+        await foreach (var blob in Blobs.ListAsync(prefix, ct)) prefixes.Add(blob.Name[..blob.Name.LastIndexOf('.')]);
+        return prefixes;
+    }
+
+    /// <summary>The blob prefixes listed in <c>ba:blobs:delete</c>, with when each is due (unix ms).</summary>
+    public async Task<Dictionary<string, double>> BlobsListedForDeletionAsync() =>
+        (await Redis.GetDatabase().SortedSetRangeByRankWithScoresAsync("ba:blobs:delete"))
+            .ToDictionary(e => (string)e.Element!, e => e.Score, StringComparer.Ordinal);
 
     /// <summary>Puts the system back the way a scenario found it: every resource running and healthy, no fault knob on.</summary>
     public async Task RestoreAsync(CancellationToken ct)
@@ -105,6 +132,7 @@ public sealed class ReliabilityFixture : IAsyncLifetime
     {
         yield return "Infra:Mode=process";
         yield return $"Infra:DataDirectory={DataDirectory}";
+        yield return $"Blobs:Provider={BlobProvider}";
         yield return $"Sandbox:ApiKey={ProviderKey}";
         var i = 0;
         foreach (var (tenant, key) in _keys)
@@ -142,11 +170,12 @@ public sealed class ReliabilityFixture : IAsyncLifetime
 
     public async ValueTask DisposeAsync()
     {
-        Ledger.WriteReport();
+        var variant = BlobProvider == BlobStoreProviders.Azure ? "azure" : null;
+        Ledger.WriteReport(variant);
         // Every service's console output of the run, for whoever has to find out why a scenario failed.
         if (Control is not null)
         {
-            await File.WriteAllLinesAsync(Path.Combine(AppContext.BaseDirectory, "reliability-console.log"),
+            await File.WriteAllLinesAsync(Path.Combine(AppContext.BaseDirectory, variant is null ? "reliability-console.log" : $"reliability-console-{variant}.log"),
                 Control.ConsoleLogs.Select(l => $"{l.Resource}: {l.Line}"));
         }
         if (Redis is not null) await Redis.DisposeAsync();
@@ -170,3 +199,12 @@ public sealed class ReliabilityFixture : IAsyncLifetime
 
 [CollectionDefinition(nameof(ReliabilityCollection))]
 public sealed class ReliabilityCollection : ICollectionFixture<ReliabilityFixture>;
+
+/// <summary>The same system with its payload in Azurite (Azure Blob Storage) instead of a folder.</summary>
+public sealed class AzureReliabilityFixture : ReliabilityFixture
+{
+    public override string BlobProvider => BlobStoreProviders.Azure;
+}
+
+[CollectionDefinition(nameof(AzureReliabilityCollection))]
+public sealed class AzureReliabilityCollection : ICollectionFixture<AzureReliabilityFixture>;

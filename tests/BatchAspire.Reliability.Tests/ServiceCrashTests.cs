@@ -10,8 +10,7 @@ namespace BatchAspire.Reliability.Tests;
 /// Provider-side delays (Sandbox <c>response_delay_*</c> knobs) hold the dangerous window open long enough for
 /// the kill to land inside it, and each test checks that it did.
 /// </summary>
-[Collection(nameof(ReliabilityCollection))]
-public sealed class ServiceCrashTests(ReliabilityFixture fixture) : IAsyncLifetime
+public abstract class ServiceCrashScenarios(ReliabilityFixture fixture) : IAsyncLifetime
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
@@ -144,10 +143,11 @@ public sealed class ServiceCrashTests(ReliabilityFixture fixture) : IAsyncLifeti
             if (statusAfterKill == "finalizing")
             {
                 landed = job.BatchId;
-                // Whatever the dead writer staged is invisible (not a file of the tenant) and expires on its own.
+                // Whatever the dead writer staged is invisible (not a file of the tenant) and listed for the sweep.
                 Assert.Equal(filesBefore.Count + 1, (await FileIdsAsync("bravo")).Count);
-                await foreach (var key in fixture.Redis.GetServers()[0].KeysAsync(pattern: "ba:staging:*"))
-                    Assert.True(await fixture.Redis.GetDatabase().KeyTimeToLiveAsync(key) is { } ttl && ttl > TimeSpan.Zero, $"{key} has no expiry");
+                var listed = await fixture.BlobsListedForDeletionAsync();
+                foreach (var prefix in await fixture.BlobPrefixesAsync($"jobs/{job.BatchId}/assembly/", Ct))
+                    Assert.True(listed.ContainsKey(prefix), $"{prefix}, staged by the killed assembly, is not listed for deletion");
             }
             await fixture.Control.StartAsync(killed, Ct);
             fixture.Ledger.Note("results killed mid-assembly", kills: 1, restarts: 1);
@@ -182,8 +182,12 @@ public sealed class ServiceCrashTests(ReliabilityFixture fixture) : IAsyncLifeti
         fixture.Ledger.Note("intake killed mid-upload", kills: 1, restarts: 1);
 
         Assert.Equal(filesBefore, await FileIdsAsync("charlie"));
-        await foreach (var key in fixture.Redis.GetServers()[0].KeysAsync(pattern: "ba:staging:*"))
-            Assert.True(await fixture.Redis.GetDatabase().KeyTimeToLiveAsync(key) is { } ttl && ttl > TimeSpan.Zero, $"{key} has no expiry");
+        // The dead upload committed no blob; whatever it wrote under a temporary name is the blob store's to free, and
+        // its prefix is listed for the sweep. Every committed file blob belongs to a file that exists.
+        var listed = await fixture.BlobsListedForDeletionAsync();
+        foreach (var prefix in await fixture.BlobPrefixesAsync("files/", Ct))
+            Assert.True(listed.ContainsKey(prefix) || await fixture.Redis.GetDatabase().KeyExistsAsync($"ba:file:{prefix["files/".Length..]}"),
+                $"{prefix} belongs to no file and is not listed for deletion");
 
         file.Position = 0;
         var sdk = fixture.Sdk("charlie");
@@ -226,16 +230,7 @@ public sealed class ServiceCrashTests(ReliabilityFixture fixture) : IAsyncLifeti
         return ids.Sum(id => gets.TryGetProperty(id, out var n) ? n.GetInt64() : 0);
     }
 
-    private async Task<IReadOnlyList<string>> FileIdsAsync(string tenant)
-    {
-        using var http = fixture.CreateIntakeClient();
-        using var request = new HttpRequestMessage(HttpMethod.Get, "/v1/files");
-        request.Headers.Authorization = new("Bearer", fixture.KeyOf(tenant));
-        using var response = await http.SendAsync(request, Ct);
-        response.EnsureSuccessStatusCode();
-        var list = JsonDocument.Parse(await response.Content.ReadAsStringAsync(Ct)).RootElement;
-        return [.. list.GetProperty("data").EnumerateArray().Select(f => f.GetProperty("id").GetString()!).Order(StringComparer.Ordinal)];
-    }
+    private Task<IReadOnlyList<string>> FileIdsAsync(string tenant) => Jobs.FileIdsAsync(fixture, tenant, Ct);
 
     private async Task<bool> ChunkHasBatchAsync(string chunkId)
     {
@@ -244,3 +239,10 @@ public sealed class ServiceCrashTests(ReliabilityFixture fixture) : IAsyncLifeti
         return await fixture.Redis.GetDatabase().HashExistsAsync(key, "provider_batch_id");
     }
 }
+
+[Collection(nameof(ReliabilityCollection))]
+public sealed class ServiceCrashTests(ReliabilityFixture fixture) : ServiceCrashScenarios(fixture);
+
+/// <summary>The same scenarios with the payload in Azurite.</summary>
+[Collection(nameof(AzureReliabilityCollection))]
+public sealed class ServiceCrashTestsOnAzure(AzureReliabilityFixture fixture) : ServiceCrashScenarios(fixture);

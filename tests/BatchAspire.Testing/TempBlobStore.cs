@@ -3,12 +3,12 @@ using BatchAspire.Storage.FileSystem;
 
 namespace BatchAspire.Testing;
 
-/// <summary>A filesystem blob store in a fresh temporary folder, deleted on dispose.</summary>
+/// <summary>A filesystem blob store in a fresh temporary folder (or in <c>root</c>), deleted on dispose.</summary>
 public sealed class TempBlobStore : IDisposable
 {
-    public TempBlobStore()
+    public TempBlobStore(string? root = null)
     {
-        Root = Directory.CreateTempSubdirectory("batchaspire-blobs-").FullName;
+        Root = root ?? Directory.CreateTempSubdirectory("batchaspire-blobs-").FullName;
         Store = new FileSystemBlobStore(new BlobStoreOptions { Root = Root, Durable = false });
     }
 

@@ -38,7 +38,7 @@ public static class BusPolicies
 {
     /// <summary>
     /// Two retry layers. Inside, an outage of something the message needs (Redis unreachable or loading, the
-    /// provider answering 5xx/429 or not at all) is retried for as long as it lasts, backing off to one try every
+    /// provider answering 5xx/429 or not at all, the blob store unreachable or full) is retried for as long as it lasts, backing off to one try every
     /// <see cref="MaxOutageRetryInterval"/>: the message stays unacknowledged in RabbitMQ meanwhile, so a crash still
     /// hands it to another consumer, and nothing is given up because an outage outlasted a retry budget. Outside,
     /// any other fault gets short exponential retries; after the last one the message goes to the endpoint's
@@ -88,6 +88,9 @@ public static class TransientFaults
                 // The provider client's circuit breaker opened after many failures: the provider is down for now, and
                 // the breaker lets calls through again on its own.
                 case Polly.CircuitBreaker.BrokenCircuitException:
+                // The blob store unreachable, or full: work waits until it answers or has room again (a full disk is
+                // an operator's to mend; the message must not be given up meanwhile).
+                case BatchAspire.Storage.BlobStoreUnavailableException or BatchAspire.Storage.BlobStoreFullException:
                     return true;
                 case AggregateException aggregate when aggregate.InnerExceptions.Any(IsOutage):
                     return true;

@@ -50,6 +50,11 @@ public static class OpenAIErrors
         Create(StatusCodes.Status507InsufficientStorage, "The server has no room to store this file right now; nothing was stored. Try again later.",
             null, "storage_full", ServerError);
 
+    /// <summary>The blob store did not answer: nothing was stored (a 5xx the SDKs retry).</summary>
+    public static IResult StorageUnavailable() =>
+        Create(StatusCodes.Status503ServiceUnavailable, "The file store did not answer; nothing was stored. Try again shortly.",
+            null, "storage_unavailable", ServerError);
+
     /// <summary>Adds <c>Retry-After</c> and <c>retry-after-ms</c> (errors.md: all three SDKs then wait).</summary>
     private sealed class RetryAfterResult(IResult inner, int seconds) : IResult
     {

@@ -90,6 +90,11 @@ internal static class MultipartUpload
             IntakeLog.StorageFull(logger, tenant.Id);
             return OpenAIErrors.StorageFull();
         }
+        catch (BlobStoreUnavailableException)
+        {
+            IntakeLog.StorageUnavailable(logger, tenant.Id);
+            return OpenAIErrors.StorageUnavailable();
+        }
         catch (BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status413PayloadTooLarge)
         {
             return OpenAIErrors.FileTooLarge();

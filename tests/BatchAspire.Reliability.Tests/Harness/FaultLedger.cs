@@ -50,7 +50,8 @@ public sealed class FaultLedger
         }
     }
 
-    public void WriteReport()
+    /// <param name="variant">Added to the file's name (e.g. "azure"), so two fixtures of one run do not overwrite each other.</param>
+    public void WriteReport(string? variant = null)
     {
         object report;
         lock (_gate)
@@ -76,6 +77,7 @@ public sealed class FaultLedger
         var path = Environment.GetEnvironmentVariable("BATCHASPIRE_RELIABILITY_REPORT") is { Length: > 0 } configured
             ? configured
             : Path.Combine(AppContext.BaseDirectory, "reliability-figures.json");
+        if (variant is not null) path = Path.ChangeExtension(path, null) + "-" + variant + Path.GetExtension(path);
         File.WriteAllText(path, JsonSerializer.Serialize(report, new JsonSerializerOptions { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower }));
     }
 

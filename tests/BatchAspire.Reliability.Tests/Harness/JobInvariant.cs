@@ -67,8 +67,32 @@ public static class JobInvariant
         Assert.Equal(output.Count, counts.GetProperty("completed").GetInt32());
         Assert.Equal(errors.Count, counts.GetProperty("failed").GetInt32());
         Assert.True(duplicates == 0, $"a chunk attempt got more than one provider batch: {report}");
+        await AssertNoStrayBlobsAsync(fixture, batch, ct);
         AssertNothingGivenUp(fixture);
         return report;
+    }
+
+    /// <summary>
+    /// The payload side of "nothing left behind": every blob of the ended job is a part of its output or error file, or
+    /// listed in <c>ba:blobs:delete</c> (a run no file took, a dead writer's part) for the sweep; and no part of those
+    /// files is listed, which would delete a file that is still served.
+    /// </summary>
+    public static async Task AssertNoStrayBlobsAsync(ReliabilityFixture fixture, JsonElement batch, CancellationToken ct)
+    {
+        var db = fixture.Redis.GetDatabase();
+        var parts = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var field in new[] { "output_file_id", "error_file_id" })
+        {
+            if (batch.GetProperty(field).GetString() is not { } fileId) continue;
+            var text = (string?)await db.HashGetAsync($"ba:file:{fileId}", "parts");
+            Assert.False(string.IsNullOrEmpty(text), $"file {fileId} names no blobs");
+            foreach (var part in text!.Split(';')) parts.Add(part[..part.IndexOf(' ')]);
+        }
+        var listed = await fixture.BlobsListedForDeletionAsync();
+        var jobId = batch.GetProperty("id").GetString()!;
+        foreach (var prefix in await fixture.BlobPrefixesAsync($"jobs/{jobId}/", ct))
+            Assert.True(parts.Contains(prefix) || listed.ContainsKey(prefix), $"blob {prefix} of {jobId} belongs to no file and is not listed for deletion");
+        Assert.All(parts, part => Assert.False(listed.ContainsKey(part), $"{part}, a part of a file of {jobId}, is listed for deletion"));
     }
 
     /// <summary>

@@ -81,6 +81,18 @@ public static class Jobs
     }
 
     /// <summary>Waits (bounded) until <paramref name="condition"/> holds, polling every <paramref name="every"/>.</summary>
+    /// <summary>The tenant's file ids, as the Files API lists them.</summary>
+    public static async Task<IReadOnlyList<string>> FileIdsAsync(ReliabilityFixture fixture, string tenant, CancellationToken ct)
+    {
+        using var http = fixture.CreateIntakeClient();
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/v1/files");
+        request.Headers.Authorization = new("Bearer", fixture.KeyOf(tenant));
+        using var response = await http.SendAsync(request, ct);
+        response.EnsureSuccessStatusCode();
+        var list = JsonDocument.Parse(await response.Content.ReadAsStringAsync(ct)).RootElement;
+        return [.. list.GetProperty("data").EnumerateArray().Select(f => f.GetProperty("id").GetString()!).Order(StringComparer.Ordinal)];
+    }
+
     public static async Task<bool> WaitUntilAsync(Func<Task<bool>> condition, TimeSpan bound, TimeSpan every, CancellationToken ct)
     {
         var deadline = DateTime.UtcNow + bound;

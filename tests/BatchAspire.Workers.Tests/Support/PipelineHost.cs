@@ -85,14 +85,15 @@ public sealed class PipelineHost : IAsyncDisposable
 
     /// <param name="withPoller">False leaves ChunkFinished to the test (submitter/results consumers only).</param>
     /// <param name="providerHandler">An extra innermost handler on the provider HttpClient (faults between the SDK and the provider).</param>
+    /// <param name="blobRoot">Where the blob store keeps its files (default: a fresh temporary folder).</param>
     public static async Task<PipelineHost> StartAsync(SandboxServer sandbox, IReadOnlyDictionary<string, string?>? overrides = null,
-        bool withPoller = true, Func<DelegatingHandler>? providerHandler = null)
+        bool withPoller = true, Func<DelegatingHandler>? providerHandler = null, string? blobRoot = null)
     {
         var redis = await LocalRedisServer.StartAsync(TestContext.Current.CancellationToken);
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true, ApplicationName = "workers-tests" });
         builder.Configuration.AddInMemoryCollection(Settings(sandbox, overrides));
         builder.Services.AddSingleton<IConnectionMultiplexer>(redis.Multiplexer);
-        var blobs = new TempBlobStore();
+        var blobs = new TempBlobStore(blobRoot);
         builder.Services.AddSingleton<IBlobStore>(blobs.Store);
         builder.Services.AddBatchStores();
         builder.AddProviderClient();
