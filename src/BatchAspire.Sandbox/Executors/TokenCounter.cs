@@ -6,12 +6,14 @@ namespace BatchAspire.Sandbox.Executors;
 /// <summary>
 /// The o200k_base tokenizer (GPT-4o and later), loaded once from the data package. Counts of short
 /// strings are cached: batches repeat the same system prompt, roles and answers on every line, and
-/// tokenizing is the biggest cost of the local executor.
+/// tokenizing is the biggest cost of the local executor. The cache is small on purpose: what repeats is a
+/// handful of strings, while real prompts are all distinct and would only fill it (at 200,000 entries it
+/// held ~100 MB of prompts that never came again, and took the Sandbox past 256 MB on a million of them).
 /// </summary>
 public sealed class TokenCounter
 {
     private const int MaxCachedLength = 1024;
-    private const int MaxCacheEntries = 200_000;
+    private const int MaxCacheEntries = 10_000;
 
     private readonly TiktokenTokenizer _tokenizer = TiktokenTokenizer.CreateForEncoding("o200k_base");
     private readonly ConcurrentDictionary<string, int> _cache = new(StringComparer.Ordinal);
