@@ -112,9 +112,18 @@ public sealed class FileSystemBlobStore : IBlobStore
     /// <summary>ENOSPC / EDQUOT on Unix (raw errno in HResult), ERROR_DISK_FULL / ERROR_HANDLE_DISK_FULL on Windows.</summary>
     internal static bool IsDiskFull(IOException e) => (e.HResult & 0xFFFF) is 28 or 122 or 39 or 112;
 
+    /// <remarks>
+    /// A durable blob is flushed to disk before it is renamed into place. So that the commit does not wait for the whole
+    /// blob to reach the disk, a flush of what is written so far starts in the background every
+    /// <see cref="BackgroundFlushBytes"/> while the writer goes on: the commit's own flush then only has the tail left.
+    /// </remarks>
     private sealed class Writer(FileSystemBlobStore store, string name, string tempPath) : IBlobWriter
     {
+        private const long BackgroundFlushBytes = 4L * 1024 * 1024;
+
         private SafeFileHandle? _handle;
+        private Task _flushing = Task.CompletedTask;
+        private long _flushStartedAt;
         private bool _committed;
         private bool _disposed;
 
@@ -137,17 +146,27 @@ public sealed class FileSystemBlobStore : IBlobStore
                 throw new BlobStoreFullException($"The blob store has no room for '{name}'.", e);
             }
             Length += data.Length;
+            if (store._durable && _flushing.IsCompleted && Length - _flushStartedAt >= BackgroundFlushBytes)
+            {
+                _flushStartedAt = Length;
+                var handle = _handle;
+                _flushing = Task.Run(() => RandomAccess.FlushToDisk(handle));
+            }
             return ValueTask.CompletedTask;
         }
 
-        public Task CommitAsync(CancellationToken ct = default)
+        public async Task CommitAsync(CancellationToken ct = default)
         {
             ObjectDisposedException.ThrowIf(_disposed || _committed, this);
             ct.ThrowIfCancellationRequested();
             _handle ??= File.OpenHandle(tempPath, FileMode.CreateNew, FileAccess.Write, FileShare.None, FileOptions.None);
             try
             {
-                if (store._durable) RandomAccess.FlushToDisk(_handle);
+                if (store._durable)
+                {
+                    await _flushing;
+                    RandomAccess.FlushToDisk(_handle);
+                }
                 _handle.Dispose();
                 var target = Path.Combine(store._blobs, name);
                 Directory.CreateDirectory(Path.GetDirectoryName(target)!);
@@ -158,19 +177,18 @@ public sealed class FileSystemBlobStore : IBlobStore
                 throw new BlobStoreFullException($"The blob store has no room for '{name}'.", e);
             }
             _committed = true;
-            return Task.CompletedTask;
         }
 
-        public ValueTask DisposeAsync()
+        public async ValueTask DisposeAsync()
         {
-            if (_disposed) return ValueTask.CompletedTask;
+            if (_disposed) return;
             _disposed = true;
+            try { await _flushing; } catch (IOException) { }   // the handle outlives any flush still running
             _handle?.Dispose();
             if (!_committed)
             {
                 try { File.Delete(tempPath); } catch (IOException) { }
             }
-            return ValueTask.CompletedTask;
         }
     }
 
