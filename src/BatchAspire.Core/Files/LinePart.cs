@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Text;
 
 namespace BatchAspire.Core.Files;
 
@@ -48,11 +47,4 @@ public static class BlobPrefixes
     public static string ResultRun(string jobId, string runId) => $"jobs/{jobId}/runs/{runId}";
 
     public static string AssemblyPart(string jobId, string token, int part) => $"jobs/{jobId}/assembly/{token}.{part}";
-
-    internal static string Describe(IEnumerable<string> prefixes)
-    {
-        var text = new StringBuilder();
-        foreach (var prefix in prefixes) text.Append(text.Length == 0 ? "" : ", ").Append(prefix);
-        return text.ToString();
-    }
 }
