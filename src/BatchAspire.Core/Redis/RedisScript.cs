@@ -49,6 +49,14 @@ public sealed class RedisScript
     /// <summary>The raw text of one embedded file (no include expanded), for checks over the sources.</summary>
     public static string Source(Assembly assembly, string name) => Read(assembly, name);
 
+    /// <summary>A script from text rather than a resource, its includes expanded from <paramref name="assembly"/> (tests of the libraries).</summary>
+    internal static RedisScript Inline(string text, Assembly? assembly = null)
+    {
+        var expanded = new StringBuilder();
+        Append(assembly ?? typeof(RedisScript).Assembly, "(inline)", text, expanded, new HashSet<string>(StringComparer.Ordinal));
+        return new RedisScript("(inline)", expanded.ToString());
+    }
+
     public Task<RedisResult> EvaluateAsync(IDatabaseAsync database, RedisKey[] keys, params RedisValue[] args) =>
         database.ScriptEvaluateAsync(Text, keys, args);
 
@@ -56,13 +64,13 @@ public sealed class RedisScript
     {
         var included = new HashSet<string>(StringComparer.Ordinal);
         var text = new StringBuilder();
-        Append(assembly, name, text, included);
+        Append(assembly, name, Read(assembly, name), text, included);
         return text.ToString();
     }
 
-    private static void Append(Assembly assembly, string name, StringBuilder text, HashSet<string> included)
+    private static void Append(Assembly assembly, string name, string source, StringBuilder text, HashSet<string> included)
     {
-        using var reader = new StringReader(Read(assembly, name));
+        using var reader = new StringReader(source);
         while (reader.ReadLine() is { } line)
         {
             if (line.StartsWith(IncludeDirective, StringComparison.Ordinal))
@@ -70,7 +78,7 @@ public sealed class RedisScript
                 var library = line[IncludeDirective.Length..].Trim();
                 if (!library.EndsWith(".lua", StringComparison.Ordinal))
                     throw new InvalidOperationException($"Lua script '{name}': '{line}' must name a .lua file.");
-                if (included.Add(library)) Append(assembly, library[..^".lua".Length], text, included);
+                if (included.Add(library)) Append(assembly, library, Read(assembly, library[..^".lua".Length]), text, included);
                 continue;
             }
             text.Append(line).Append('\n');

@@ -1,6 +1,7 @@
 using BatchAspire.Core.Jobs;
 using BatchAspire.Core.Redis;
 using BatchAspire.Testing;
+using StackExchange.Redis;
 
 namespace BatchAspire.Core.Tests.Jobs;
 
@@ -30,5 +31,41 @@ public sealed class JobStatusTests : IAsyncLifetime
 
         Assert.Equal(JobStatus.IsTerminal(status), terminal == 1);
         Assert.Equal(JobStatus.IsTerminal(status) || status == JobStatus.Cancelling, stopping == 1);
+    }
+
+    public static TheoryData<string, string, bool> Moves() => new()
+    {
+        { JobStatus.Validating, JobStatus.InProgress, true },
+        { JobStatus.Validating, JobStatus.Cancelling, true },
+        { JobStatus.InProgress, JobStatus.Finalizing, true },
+        { JobStatus.InProgress, JobStatus.Validating, false },
+        { JobStatus.Finalizing, JobStatus.InProgress, false },
+        { JobStatus.Cancelling, JobStatus.Cancelled, true },
+        { JobStatus.Cancelling, JobStatus.InProgress, false },
+        { JobStatus.Completed, JobStatus.Cancelling, false },
+        { JobStatus.Cancelled, JobStatus.Completed, false },
+        { JobStatus.Failed, JobStatus.InProgress, false },
+        { JobStatus.Expired, JobStatus.Cancelled, false },
+    };
+
+    [Theory]
+    [MemberData(nameof(Moves))]
+    public async Task AJobMovesOnlyAlongTheStatusTableAndStampsTheMoveOnce(string from, string to, bool allowed)
+    {
+        var script = RedisScript.Inline("""
+            --#include lib/job.lua
+            local from, moved = job_move(KEYS[1], ARGV[1], ARGV[2])
+            return {from, moved and 1 or 0}
+            """).Text;
+        var db = _redis.Multiplexer.GetDatabase();
+        var key = "test:job:" + Guid.NewGuid().ToString("N");
+        await db.HashSetAsync(key, [new("status", from)]);
+
+        var reply = (RedisResult[])(await db.ScriptEvaluateAsync(script, [key], [to, 1_700_000_000]))!;
+
+        Assert.Equal(from, (string?)reply[0]);
+        Assert.Equal(allowed, (long)reply[1] == 1);
+        Assert.Equal(allowed ? to : from, (string?)await db.HashGetAsync(key, "status"));
+        Assert.Equal(allowed, await db.HashExistsAsync(key, to + "_at"));
     }
 }

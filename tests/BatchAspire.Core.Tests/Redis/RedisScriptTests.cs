@@ -49,7 +49,9 @@ public sealed partial class RedisScriptTests
     {
         foreach (var (path, text) in LuaSources.All)
         {
+            // A key is KEYS[n], a name bound to one, or (in a library function) a parameter its caller fills from KEYS.
             var fromKeys = KeyLocal().Matches(text).Select(m => m.Groups[1].Value).ToHashSet(StringComparer.Ordinal);
+            fromKeys.UnionWith(FunctionParameters().Matches(text).SelectMany(m => m.Groups[1].Value.Split(',', StringSplitOptions.TrimEntries)));
             foreach (var call in LuaSources.Calls(text))
             {
                 var command = call[0].Trim('\'', '"');
@@ -82,6 +84,9 @@ public sealed partial class RedisScriptTests
             }
         }
     }
+
+    [GeneratedRegex(@"local function \w+\(([^)]*)\)")]
+    private static partial Regex FunctionParameters();
 
     [GeneratedRegex(@"local function (\w+)")]
     private static partial Regex LocalFunction();

@@ -1,0 +1,41 @@
+-- Writes to the job hash (ba:{jobId}:job): scripts change a job only through these functions, and its status only
+-- through job_move, whose table below is the one place that says which status may follow which.
+--#include lib/job_status.lua
+
+-- Status → the statuses it may move to. A job that is cancelling can still end completed or expired: its last
+-- chunk's results may land before the cancel reaches them.
+local job_moves = {
+  validating = { in_progress = true, finalizing = true, cancelling = true, failed = true, completed = true, expired = true, cancelled = true },
+  in_progress = { finalizing = true, cancelling = true, completed = true, expired = true, cancelled = true },
+  finalizing = { cancelling = true, completed = true, expired = true, cancelled = true },
+  cancelling = { completed = true, expired = true, cancelled = true },
+}
+
+-- Moves the job at `key` to status `to` if its status allows it, stamping `<to>_at` (unix seconds) once.
+-- Returns the status it had (false when the job is gone) and whether it moved.
+local function job_move(key, to, now_s)
+  local from = redis.call('HGET', key, 'status')
+  if not from then return false, false end
+  local allowed = job_moves[from]
+  if not allowed or not allowed[to] then return from, false end
+  redis.call('HSET', key, 'status', to)
+  redis.call('HSETNX', key, to .. '_at', now_s)
+  return from, true
+end
+
+-- Sets a timestamp field (unix seconds) unless it is set already.
+local function job_stamp(key, field, now_s)
+  redis.call('HSETNX', key, field, now_s)
+end
+
+-- Adds to the live request_completed count of a job that has not ended (once it has, results owns the counts).
+local function job_add_completed(key, delta)
+  if delta == 0 then return end
+  local status = redis.call('HGET', key, 'status')
+  if status and not is_terminal(status) then redis.call('HINCRBY', key, 'request_completed', delta) end
+end
+
+-- Sets request_total when the job is planned, unless the intake set it at creation.
+local function job_set_total_once(key, total)
+  redis.call('HSETNX', key, 'request_total', total)
+end
