@@ -7,7 +7,7 @@ namespace BatchAspire.EndToEnd.Tests;
 
 /// <summary>
 /// The exact HTTP calls the official Python SDK (openai 2.54) makes for the seed workflow, as captured
-/// in shared/openai/sdk-calls.md and errors.md. Neither PyPI nor a Debian package of the SDK can be
+/// in docs/openai/sdk-calls.md and docs/openai/errors.md. Neither PyPI nor a Debian package of the SDK can be
 /// had on these machines, so the seed's Python examples are driven through this instead.
 /// </summary>
 internal sealed class PythonSdkWire(HttpClient http, Uri baseUrl, string apiKey)

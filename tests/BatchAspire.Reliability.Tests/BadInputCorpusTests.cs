@@ -7,7 +7,7 @@ namespace BatchAspire.Reliability.Tests;
 
 /// <summary>
 /// The bad-input corpus (<c>Corpus/cases.json</c>, files in <c>Corpus/files</c>): each case is an input a user or an
-/// attacker might send, the answer the OpenAI spec (shared/openai/*.md) gives it, and why. Every case is sent to the
+/// attacker might send, the answer the OpenAI spec (docs/openai/*.md) gives it, and why. Every case is sent to the
 /// running intake and must get exactly that answer (status, type, param, code, message, and the line where there is
 /// one), and must leave nothing behind: a rejected request changes no Redis key and no listing, a batch that fails
 /// validation owns only its job hash (no chunks, nothing queued, nothing at the provider). Inputs the spec lets through

@@ -151,7 +151,7 @@ public sealed class FileAnalysisBuilder(long maxLineBytes)
         else if (string.IsNullOrEmpty(info.Model)) AddError(LineError.Invalid(line, "body.model", "body.model must be a non-empty string."));
         else Remember(_models, info.Model, line);
 
-        // lines.md §1: the Batch API does not stream. A provider refuses the whole batch for one such line, so it is
+        // docs/openai/lines.md §1: the Batch API does not stream. A provider refuses the whole batch for one such line, so it is
         // reported here, on its own line, rather than failing every request that shares its chunk.
         if (info.StreamRequested) AddError(LineError.Invalid(line, "body.stream", "Streaming is not supported by the Batch API."));
     }

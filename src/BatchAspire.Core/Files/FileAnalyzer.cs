@@ -8,7 +8,7 @@ namespace BatchAspire.Core.Files;
 
 /// <summary>
 /// Builds the <see cref="FileAnalysis"/> of a stored upload by reading it back once, segment by segment: the
-/// per-line checks of batches.md §6.2, made when a batch is first created on the file, which is where the real
+/// per-line checks of docs/openai/batches.md §6.2, made when a batch is first created on the file, which is where the real
 /// API makes them, rather than on the upload's request path. Duplicate custom_ids are found from one 64-bit
 /// hash per line (8 bytes a line, sorted once); only a file in which a hash repeats is read a second time, to
 /// confirm each repeat exactly and name its line.

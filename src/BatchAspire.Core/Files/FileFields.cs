@@ -25,13 +25,13 @@ public static class FileFields
     public const string MaxLineBytes = "max_line_bytes";
 }
 
-/// <summary>The purposes of the File object (files.md §1) and the subset an upload may name.</summary>
+/// <summary>The purposes of the File object (docs/openai/files.md §1) and the subset an upload may name.</summary>
 public static class FilePurposes
 {
     public const string Batch = "batch";
     public const string BatchOutput = "batch_output";
 
-    /// <summary>Values <c>POST /files</c> accepts (files.md §2).</summary>
+    /// <summary>Values <c>POST /files</c> accepts (docs/openai/files.md §2).</summary>
     public static readonly IReadOnlySet<string> Upload =
         new HashSet<string>(["assistants", Batch, "fine-tune", "vision", "user_data", "evals"], StringComparer.Ordinal);
 }

@@ -21,7 +21,7 @@ public sealed class FileTooLargeException(long limit) : Exception($"The file is 
 /// <summary>
 /// Streams an uploaded file into the blob store as it arrives, finding its line ends as they pass. The request
 /// lines themselves are checked later, when a batch is created on the file (<see cref="FileAnalyzer"/>),
-/// which is where the real API checks them (files.md §2.2): an upload only stores bytes and line lengths, so
+/// which is where the real API checks them (docs/openai/files.md §2.2): an upload only stores bytes and line lengths, so
 /// it costs little more than receiving the bytes. Memory stays at two segment buffers (one can grow to hold a
 /// line up to the line limit) whatever the file's size. The bytes are stored exactly as
 /// received; lines are the pieces between '\n' (a '\r' before it stays part of the line), blank lines at

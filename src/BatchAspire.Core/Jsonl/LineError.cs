@@ -1,7 +1,7 @@
 namespace BatchAspire.Core.Jsonl;
 
 /// <summary>
-/// An item of a batch's <c>errors.data[]</c> (batches.md §3): a code, a message, the offending
+/// An item of a batch's <c>errors.data[]</c> (docs/openai/batches.md §3): a code, a message, the offending
 /// parameter and the 1-based line of the input file, where they apply.
 /// </summary>
 public sealed record LineError(string Code, string Message, string? Param, long? Line)
@@ -27,7 +27,7 @@ public sealed record LineError(string Code, string Message, string? Param, long?
     public static string Shorten(string value) => value.Length <= 64 ? value : string.Concat(value.AsSpan(0, 61), "...");
 }
 
-/// <summary>The <c>errors.data[].code</c> values BatchAspire reports (batches.md §6.2, plus the per-line structure codes).</summary>
+/// <summary>The <c>errors.data[].code</c> values BatchAspire reports (docs/openai/batches.md §6.2, plus the per-line structure codes).</summary>
 public static class LineErrorCodes
 {
     public const string InvalidJsonLine = "invalid_json_line";

@@ -3,7 +3,7 @@ using BatchAspire.Core.Pricing;
 
 namespace BatchAspire.Core.Results;
 
-/// <summary>What results needs from one provider result line (lines.md §2): its custom_id, outcome and usage.</summary>
+/// <summary>What results needs from one provider result line (docs/openai/lines.md §2): its custom_id, outcome and usage.</summary>
 public struct ResultLineInfo
 {
     public string? CustomId;
@@ -221,7 +221,7 @@ public static class ResultLine
 
     /// <summary>
     /// A result line for a request that was never answered (<c>batch_cancelled</c>, <c>batch_expired</c>, or an
-    /// error the provider gave the whole batch), in the error-file format of lines.md §2.
+    /// error the provider gave the whole batch), in the error-file format of docs/openai/lines.md §2.
     /// </summary>
     public static byte[] Unanswered(string customId, string code, string message)
     {

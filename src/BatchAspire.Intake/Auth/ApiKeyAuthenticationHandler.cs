@@ -30,7 +30,7 @@ internal sealed class ApiKeyAuthenticationHandler(
 
     protected override Task HandleChallengeAsync(AuthenticationProperties properties) => WriteChallengeAsync(Context);
 
-    /// <summary>The 401 envelope (errors.md §1: <c>code: invalid_api_key</c>). The key itself is never echoed.</summary>
+    /// <summary>The 401 envelope (docs/openai/errors.md §1: <c>code: invalid_api_key</c>). The key itself is never echoed.</summary>
     public static Task WriteChallengeAsync(HttpContext context)
     {
         var hasKey = context.Request.Headers.Authorization.ToString().StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase);

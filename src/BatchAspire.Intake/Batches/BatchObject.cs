@@ -6,7 +6,7 @@ using BatchAspire.Core.Jobs;
 namespace BatchAspire.Intake.Batches;
 
 /// <summary>
-/// The Batch object (batches.md §3) rendered from the job hash alone. Every key is written, with null
+/// The Batch object (docs/openai/batches.md §3) rendered from the job hash alone. Every key is written, with null
 /// where unset; <c>cost</c> is BatchAspire's own addition (the SDKs ignore unknown keys) and appears
 /// only once the job has cost figures.
 /// </summary>
@@ -71,7 +71,7 @@ public sealed class BatchObject
             CancelledAt = job.GetInt64(JobFields.CancelledAt),
             RequestCounts = new BatchRequestCounts
             {
-                // The hash knows the line count from the start; the API shows {0,0,0} while validating (batches.md §3).
+                // The hash knows the line count from the start; the API shows {0,0,0} while validating (docs/openai/batches.md §3).
                 Total = status == JobStatus.Validating ? 0 : job.GetInt64(JobFields.RequestTotal) ?? 0,
                 Completed = job.GetInt64(JobFields.RequestCompleted) ?? 0,
                 Failed = job.GetInt64(JobFields.RequestFailed) ?? 0,

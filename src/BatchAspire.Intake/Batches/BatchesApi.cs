@@ -15,7 +15,7 @@ using Microsoft.Extensions.Options;
 
 namespace BatchAspire.Intake.Batches;
 
-/// <summary>The Batches API (batches.md), at <c>/v1/batches</c> and <c>/batches</c>. Status is read from Redis only.</summary>
+/// <summary>The Batches API (docs/openai/batches.md), at <c>/v1/batches</c> and <c>/batches</c>. Status is read from Redis only.</summary>
 public static class BatchesApi
 {
     private const long CompletionWindowSeconds = 24 * 3600;
@@ -126,7 +126,7 @@ public static class BatchesApi
     private static async Task<IResult> CancelAsync([FromRoute(Name = "batch_id")] string batchId, HttpContext http, Tenant tenant, IJobStore jobs,
         IPublishEndpoint publish, IOptions<IntakeOptions> options, TimeProvider time, ILogger<BatchObject> logger, CancellationToken ct)
     {
-        // Cancel has an empty body (with or without a JSON content type, sdk-calls.md §5): it is never read.
+        // Cancel has an empty body (with or without a JSON content type, docs/openai/sdk-calls.md §5): it is never read.
         var outcome = await jobs.RequestCancelAsync(tenant.Id, batchId, time.GetUtcNow().ToUnixTimeSeconds(), ct);
         if (!outcome.Found) return OpenAIErrors.BatchNotFound(batchId);
         if (outcome.Cancelling)

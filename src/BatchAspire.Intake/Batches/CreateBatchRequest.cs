@@ -3,7 +3,7 @@ using BatchAspire.Intake.Errors;
 
 namespace BatchAspire.Intake.Batches;
 
-/// <summary>The body of <c>POST /batches</c> (batches.md §2), as documented in OpenAPI.</summary>
+/// <summary>The body of <c>POST /batches</c> (docs/openai/batches.md §2), as documented in OpenAPI.</summary>
 public sealed class CreateBatchRequest
 {
     public required string InputFileId { get; init; }
@@ -19,7 +19,7 @@ public sealed class OutputExpiresAfter
     public required long Seconds { get; init; }
 }
 
-/// <summary>A create request that passed the synchronous checks of batches.md §6.1.</summary>
+/// <summary>A create request that passed the synchronous checks of docs/openai/batches.md §6.1.</summary>
 internal sealed record ValidBatchRequest(
     string InputFileId, string Endpoint, string CompletionWindow, string? MetadataJson, long? OutputExpiresAfterSeconds);
 
@@ -29,7 +29,7 @@ internal sealed record ValidBatchRequest(
 /// </summary>
 internal static class CreateBatchRequestParser
 {
-    /// <summary>The endpoints a batch may target (batches.md §2) and whether each needs <c>body.model</c>.</summary>
+    /// <summary>The endpoints a batch may target (docs/openai/batches.md §2) and whether each needs <c>body.model</c>.</summary>
     public static readonly IReadOnlyDictionary<string, bool> Endpoints = new Dictionary<string, bool>(StringComparer.Ordinal)
     {
         ["/v1/responses"] = true,

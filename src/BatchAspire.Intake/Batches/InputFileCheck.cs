@@ -4,7 +4,7 @@ using BatchAspire.Core.Jsonl;
 namespace BatchAspire.Intake.Batches;
 
 /// <summary>
-/// The asynchronous validation of batches.md §6.2, run at create time on the file's line analysis (made by the first batch on it):
+/// The asynchronous validation of docs/openai/batches.md §6.2, run at create time on the file's line analysis (made by the first batch on it):
 /// the file's own line errors plus the checks that depend on the endpoint (url, model). A non-empty
 /// result makes the batch <c>failed</c> at once.
 /// </summary>

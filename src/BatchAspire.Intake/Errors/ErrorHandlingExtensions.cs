@@ -8,7 +8,7 @@ namespace BatchAspire.Intake.Errors;
 public static class ErrorHandlingExtensions
 {
     /// <summary>
-    /// Gives every response an <c>x-request-id</c> and <c>openai-processing-ms</c> (errors.md §5), turns
+    /// Gives every response an <c>x-request-id</c> and <c>openai-processing-ms</c> (docs/openai/errors.md §5), turns
     /// exceptions into a 500 envelope, and answers every body-less error status (unknown route 404,
     /// 405, 415, model-binding 400, …) with the envelope too, so no SDK ever sees a bare status.
     /// </summary>

@@ -5,7 +5,7 @@ namespace BatchAspire.Intake.Errors;
 /// <summary>The inner object of OpenAI's error envelope; all four keys are always written.</summary>
 public sealed record OpenAIError(string Message, string Type, string? Param, string? Code);
 
-/// <summary>OpenAI's error envelope <c>{"error":{message,type,param,code}}</c> (errors.md §1), which every SDK parses.</summary>
+/// <summary>OpenAI's error envelope <c>{"error":{message,type,param,code}}</c> (docs/openai/errors.md §1), which every SDK parses.</summary>
 public sealed record OpenAIErrorResponse(OpenAIError Error);
 
 /// <summary>Error results in OpenAI's envelope. We answer with it rather than ProblemDetails because the SDKs read it.</summary>
@@ -18,10 +18,10 @@ public static class OpenAIErrors
     public static IResult Create(int status, string message, string? param = null, string? code = null, string type = InvalidRequestError) =>
         TypedResults.Json(new OpenAIErrorResponse(new OpenAIError(message, type, param, code)), IntakeJson.Default.OpenAIErrorResponse, statusCode: status);
 
-    /// <summary>The real API's body for an unknown file (files.md §4); also what another tenant's file id gets.</summary>
+    /// <summary>The real API's body for an unknown file (docs/openai/files.md §4); also what another tenant's file id gets.</summary>
     public static IResult FileNotFound(string fileId, string param = "id") => Create(StatusCodes.Status404NotFound, $"No such File object: {fileId}", param);
 
-    /// <summary>Unknown batch (or another tenant's): errors.md's suggested text.</summary>
+    /// <summary>Unknown batch (or another tenant's): docs/openai/errors.md's suggested text.</summary>
     public static IResult BatchNotFound(string batchId) => Create(StatusCodes.Status404NotFound, $"No batch found with id '{batchId}'.");
 
     public static IResult Missing(string param) =>
@@ -33,7 +33,7 @@ public static class OpenAIErrors
     public static IResult BadRequest(string message, string? param = null, string? code = null) =>
         Create(StatusCodes.Status400BadRequest, message, param, code);
 
-    /// <summary>The real API's answer to a batch upload over its limit (files.md §2.2).</summary>
+    /// <summary>The real API's answer to a batch upload over its limit (docs/openai/files.md §2.2).</summary>
     public static IResult FileTooLarge() => BadRequest("File is too large.");
 
     /// <summary>
@@ -55,7 +55,7 @@ public static class OpenAIErrors
         Create(StatusCodes.Status503ServiceUnavailable, "The file store did not answer; nothing was stored. Try again shortly.",
             null, "storage_unavailable", ServerError);
 
-    /// <summary>Adds <c>Retry-After</c> and <c>retry-after-ms</c> (errors.md: all three SDKs then wait).</summary>
+    /// <summary>Adds <c>Retry-After</c> and <c>retry-after-ms</c> (docs/openai/errors.md: all three SDKs then wait).</summary>
     private sealed class RetryAfterResult(IResult inner, int seconds) : IResult
     {
         public Task ExecuteAsync(HttpContext http)

@@ -2,7 +2,7 @@ using BatchAspire.Core.Files;
 
 namespace BatchAspire.Intake.Files;
 
-/// <summary>The File object (files.md §1). <c>status</c> is always <c>processed</c>: .NET throws on anything outside its enum.</summary>
+/// <summary>The File object (docs/openai/files.md §1). <c>status</c> is always <c>processed</c>: .NET throws on anything outside its enum.</summary>
 public sealed class FileObject
 {
     public required string Id { get; init; }

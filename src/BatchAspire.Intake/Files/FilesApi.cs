@@ -6,7 +6,7 @@ using Microsoft.Extensions.Options;
 
 namespace BatchAspire.Intake.Files;
 
-/// <summary>The Files API (files.md), at <c>/v1/files</c> and, for base URLs without <c>/v1</c>, at <c>/files</c>.</summary>
+/// <summary>The Files API (docs/openai/files.md), at <c>/v1/files</c> and, for base URLs without <c>/v1</c>, at <c>/files</c>.</summary>
 public static class FilesApi
 {
     private const int DefaultListLimit = 10_000;
@@ -64,7 +64,7 @@ public static class FilesApi
             ? new FileContentResult(store, file)
             : OpenAIErrors.FileNotFound(fileId);
 
-    /// <summary>Streams the stored segments as they come from Redis; no content negotiation (files.md §6).</summary>
+    /// <summary>Streams the file's parts from the blob store as they are read; no content negotiation (docs/openai/files.md §6).</summary>
     private sealed class FileContentResult(IFileStore store, StoredFile file) : IResult
     {
         public async Task ExecuteAsync(HttpContext http)

@@ -116,7 +116,7 @@ internal static class MultipartUpload
         }
     }
 
-    /// <summary>The checks the real API makes at upload (files.md §2.2), as far as the parts read so far allow.</summary>
+    /// <summary>The checks the real API makes at upload (docs/openai/files.md §2.2), as far as the parts read so far allow.</summary>
     private static IResult? Check(string? purpose, string? filename)
     {
         if (purpose is not null && !FilePurposes.Upload.Contains(purpose))

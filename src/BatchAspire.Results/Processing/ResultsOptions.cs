@@ -31,7 +31,7 @@ public sealed class ResultsOptions
 
     /// <summary>
     /// Whether a chunk's files at the provider (its input, output and error files) are deleted once its results are
-    /// stored: BatchAspire keeps what it needs in Redis, and a provider counts stored files against the account.
+    /// stored: BatchAspire keeps what it needs in its own stores, and a provider counts stored files against the account.
     /// </summary>
     public bool DeleteProviderFiles { get; set; } = true;
 

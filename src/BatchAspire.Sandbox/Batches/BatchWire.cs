@@ -4,7 +4,7 @@ using BatchAspire.Sandbox.Storage;
 
 namespace BatchAspire.Sandbox.Batches;
 
-/// <summary>The Batch object of batches.md §3: every key, JSON null for unset ones, integer timestamps.</summary>
+/// <summary>The Batch object of docs/openai/batches.md §3: every key, JSON null for unset ones, integer timestamps.</summary>
 public static class BatchWire
 {
     public static byte[] Serialize(BatchState batch)

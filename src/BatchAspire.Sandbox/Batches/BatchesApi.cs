@@ -8,7 +8,7 @@ using Microsoft.AspNetCore.Http.Features;
 
 namespace BatchAspire.Sandbox.Batches;
 
-/// <summary>The Batches API (batches.md): create, retrieve, list, cancel.</summary>
+/// <summary>The Batches API (docs/openai/batches.md): create, retrieve, list, cancel.</summary>
 public static class BatchesApi
 {
     public static readonly string[] Endpoints =

@@ -8,7 +8,7 @@ namespace BatchAspire.Sandbox.Batches;
 public sealed record ValidationResult(long Requests, string? Model, List<BatchError> Errors, long PromptTokens);
 
 /// <summary>
-/// The asynchronous checks of batches.md §6.2, in one streaming pass with <see cref="Utf8JsonReader"/>
+/// The asynchronous checks of docs/openai/batches.md §6.2, in one streaming pass with <see cref="Utf8JsonReader"/>
 /// (no document is built): JSON validity, custom_id, method, url, body, one model, duplicates, limits.
 /// </summary>
 public static class LineValidator

@@ -3,7 +3,7 @@ using BatchAspire.Sandbox.Storage;
 
 namespace BatchAspire.Sandbox.Batches;
 
-/// <summary>The result line format of lines.md §2, shared by output and error files.</summary>
+/// <summary>The result line format of docs/openai/lines.md §2, shared by output and error files.</summary>
 public static class ResultLines
 {
     public const string ExpiredMessage = "This request could not be executed before the completion window expired.";

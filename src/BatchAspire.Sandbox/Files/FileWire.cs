@@ -3,7 +3,7 @@ using BatchAspire.Sandbox.Storage;
 
 namespace BatchAspire.Sandbox.Files;
 
-/// <summary>The File object exactly as files.md §1 lists it (every key, integers for times).</summary>
+/// <summary>The File object exactly as docs/openai/files.md §1 lists it (every key, integers for times).</summary>
 public static class FileWire
 {
     public static void Write(Utf8JsonWriter writer, FileRecord file)

@@ -6,7 +6,7 @@ using Microsoft.AspNetCore.Http.Features;
 
 namespace BatchAspire.Sandbox.Files;
 
-/// <summary>The Files API (files.md): upload, list, retrieve, delete, download.</summary>
+/// <summary>The Files API (docs/openai/files.md): upload, list, retrieve, delete, download.</summary>
 public static class FilesApi
 {
     public static IEndpointRouteBuilder MapFilesApi(this IEndpointRouteBuilder routes)

@@ -11,7 +11,7 @@ public sealed class ChunkReadyConsumer(ChunkSubmitter submitter) : IConsumer<Chu
         submitter.SubmitAsync(context.Message.ChunkId, context, context.CancellationToken);
 }
 
-/// <summary>Uploads stream from Redis to the provider: a few at a time per replica keeps memory and sockets bounded.</summary>
+/// <summary>Uploads stream from the blob store to the provider: a few at a time per replica keeps memory and sockets bounded.</summary>
 public sealed class ChunkReadyConsumerDefinition : ConsumerDefinition<ChunkReadyConsumer>
 {
     public ChunkReadyConsumerDefinition() => ConcurrentMessageLimit = 4;

@@ -5,7 +5,7 @@ namespace BatchAspire.Intake.Tests.Api;
 
 /// <summary>
 /// Content errors do not fail <c>POST /batches</c>: the batch is stored and returned <c>failed</c> with
-/// <c>errors.data[]</c> naming each problem and its 1-based line (batches.md §6.2).
+/// <c>errors.data[]</c> naming each problem and its 1-based line (docs/openai/batches.md §6.2).
 /// </summary>
 public sealed class BatchValidationTests(SharedIntake intake)
 {

@@ -7,7 +7,7 @@ public static class Multipart
 {
     private const string Boundary = "corpusboundary0123456789abcdef";
 
-    /// <summary>The Python SDK's shape (files.md §2.1): <c>purpose</c>, then the file as octet-stream, quoted names.</summary>
+    /// <summary>The Python SDK's shape (docs/openai/files.md §2.1): <c>purpose</c>, then the file as octet-stream, quoted names.</summary>
     public static ByteArrayContent Python(string purpose, string fileName, byte[] content) =>
         Build([("purpose", null, Encoding.UTF8.GetBytes(purpose)), ("file", fileName, content)], close: true);
 

@@ -8,7 +8,7 @@ using System.Text.Json;
 namespace BatchAspire.Conformance;
 
 /// <summary>
-/// Conformance items of shared/openai/conformance.md that any server of the Files + Batches API owes
+/// Conformance items of docs/openai/conformance.md that any server of the Files + Batches API owes
 /// (A1–A6, B, C, D except the provider limits, E54/E56, F, G62, H70). Only HTTP and the official SDK.
 /// </summary>
 public abstract class FilesAndBatchesApiConformance

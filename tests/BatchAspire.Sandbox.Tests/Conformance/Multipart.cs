@@ -3,7 +3,7 @@ using System.Text;
 
 namespace BatchAspire.Conformance;
 
-/// <summary>Multipart bodies byte-for-byte as each SDK sends them (files.md §2.1).</summary>
+/// <summary>Multipart bodies byte-for-byte as each SDK sends them (docs/openai/files.md §2.1).</summary>
 public static class Multipart
 {
     public sealed record Part(string Headers, Stream Body);

@@ -107,7 +107,7 @@ public sealed class OpenAIApi : IDisposable
         return await response.Content.ReadAsByteArrayAsync(ct);
     }
 
-    /// <summary>The result lines of a file, parsed; asserts the JSONL shape of lines.md §4 on the way.</summary>
+    /// <summary>The result lines of a file, parsed; asserts the JSONL shape of docs/openai/lines.md §4 on the way.</summary>
     public async Task<List<JsonElement>> ResultLinesAsync(string fileId, CancellationToken ct = default)
     {
         var bytes = await DownloadAsync(fileId, ct);

@@ -149,7 +149,7 @@ public abstract class ProviderControlConformance
         Assert.InRange(retryAfter, 1, 60);
         Assert.Equal(retryAfter * 1000, int.Parse(limited.Headers.GetValues("retry-after-ms").Single()));
 
-        // Python is not on this machine; the .NET SDK honours Retry-After the same way (errors.md §3).
+        // Python is not on this machine; the .NET SDK honours Retry-After the same way (docs/openai/errors.md §3).
         var counter = new CountingHandler(new SocketsHttpHandler());
         using var http = new HttpClient(counter);
         var watch = Stopwatch.StartNew();

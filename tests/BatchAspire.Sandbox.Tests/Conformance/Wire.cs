@@ -4,7 +4,7 @@ using System.Text.RegularExpressions;
 
 namespace BatchAspire.Conformance;
 
-/// <summary>Assertions on the wire format of shared/openai/*.md.</summary>
+/// <summary>Assertions on the wire format of docs/openai/*.md.</summary>
 public static partial class Wire
 {
     public static readonly string[] Statuses =
@@ -87,7 +87,7 @@ public static partial class Wire
         Assert.True(completed + failed <= total || total == 0 && completed + failed == 0, $"counts {completed}+{failed} > {total}");
     }
 
-    /// <summary>Parses a result file: no blank lines, a final newline, one JSON object per line (lines.md §4).</summary>
+    /// <summary>Parses a result file: no blank lines, a final newline, one JSON object per line (docs/openai/lines.md §4).</summary>
     public static List<JsonElement> ParseJsonl(byte[] bytes)
     {
         var text = Encoding.UTF8.GetString(bytes);
