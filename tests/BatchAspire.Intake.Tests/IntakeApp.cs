@@ -66,12 +66,12 @@ public class IntakeApp(string redisConnectionString, IReadOnlyDictionary<string,
 
     /// <summary>
     /// Every key of <paramref name="redis"/> (with the tenants' usage counters), every blob, and how many temporary files
-    /// the blob store holds: what a refused or failed request must leave as it was (tests that own their Redis).
+    /// the blob store holds: what a refused or failed request must leave as it was (tests that own their database).
     /// </summary>
-    public async Task<string> StoredStateAsync(LocalRedisServer redis)
+    public async Task<string> StoredStateAsync(IsolatedRedis redis)
     {
-        var db = redis.Multiplexer.GetDatabase();
-        var keys = (await RedisFixture.KeysAsync(redis)).Order(StringComparer.Ordinal).ToList();
+        var db = redis.Db;
+        var keys = (await redis.KeysAsync()).Order(StringComparer.Ordinal).ToList();
         var usage = new List<string>();
         foreach (var key in keys.Where(k => k.EndsWith(":usage", StringComparison.Ordinal)))
             usage.Add(key + "=" + string.Join(',', (await db.HashGetAllAsync(key)).OrderBy(e => (string)e.Name!).Select(e => $"{e.Name}:{e.Value}")));

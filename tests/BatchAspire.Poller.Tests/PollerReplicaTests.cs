@@ -12,7 +12,7 @@ using StackExchange.Redis;
 namespace BatchAspire.Poller.Tests;
 
 /// <summary>Poller replicas as in-process hosts sharing one real Redis, against a fake provider on loopback.</summary>
-public sealed class PollerReplicaTests(RedisFixture redis) : IAsyncLifetime
+public sealed class PollerReplicaTests(RedisFixture fixture) : IAsyncLifetime
 {
     private static readonly TimeSpan Interval = TimeSpan.FromSeconds(1);
     private static readonly TimeSpan Lease = TimeSpan.FromSeconds(2);
@@ -20,11 +20,13 @@ public sealed class PollerReplicaTests(RedisFixture redis) : IAsyncLifetime
 
     private readonly List<PollerReplica> _replicas = [];
     private FakeProvider _provider = null!;
-    private IDatabase Db => redis.Database;
+    // The poll schedule is one global key: a database of its own keeps the other tests' chunks out of this test's polls.
+    private IsolatedRedis _redis = null!;
+    private IDatabase Db => _redis.Db;
 
     public async ValueTask InitializeAsync()
     {
-        await redis.FlushAsync();
+        _redis = await fixture.IsolatedAsync(TestContext.Current.CancellationToken);
         _provider = await FakeProvider.StartAsync();
         _provider.Latency = TimeSpan.FromMilliseconds(5);
     }
@@ -33,11 +35,15 @@ public sealed class PollerReplicaTests(RedisFixture redis) : IAsyncLifetime
     {
         foreach (var replica in _replicas) await replica.DisposeAsync();
         await _provider.DisposeAsync();
+        await _redis.DisposeAsync();
     }
+
+    /// <summary>Registers each seeded chunk's provider batch at the fake provider.</summary>
+    private Action<string, string, long> AtProvider => (id, status, total) => _provider.SetBatch(id, status, total);
 
     private async Task<PollerReplica> StartReplicaAsync(string name)
     {
-        var replica = await PollerReplica.StartAsync(name, redis.Server.ConnectionString,
+        var replica = await PollerReplica.StartAsync(name, _redis.ConnectionString,
             PollerReplica.TestSettings(_provider.BaseUrl), TestContext.Current.CancellationToken);
         _replicas.Add(replica);
         return replica;
@@ -60,7 +66,7 @@ public sealed class PollerReplicaTests(RedisFixture redis) : IAsyncLifetime
     [Fact]
     public async Task ThreeReplicasPollEveryChunkOncePerDueTime()
     {
-        var job = await TestJobs.SeedAsync(redis.Server.Multiplexer, _provider, 200, JobStatus.InProgress);
+        var job = await TestJobs.SeedAsync(_redis.Multiplexer, AtProvider, 200, JobStatus.InProgress);
         foreach (var name in new[] { "a", "b", "c" }) await StartReplicaAsync(name);
 
         await Task.Delay(TimeSpan.FromSeconds(5), TestContext.Current.CancellationToken);
@@ -81,7 +87,7 @@ public sealed class PollerReplicaTests(RedisFixture redis) : IAsyncLifetime
     [Fact]
     public async Task ChunksOfAReplicaThatDiesArePolledByTheOthersWithinTheLease()
     {
-        var job = await TestJobs.SeedAsync(redis.Server.Multiplexer, _provider, 200, JobStatus.InProgress);
+        var job = await TestJobs.SeedAsync(_redis.Multiplexer, AtProvider, 200, JobStatus.InProgress);
         var a = await StartReplicaAsync("a");
         var b = await StartReplicaAsync("b");
         var c = await StartReplicaAsync("c");
@@ -115,7 +121,7 @@ public sealed class PollerReplicaTests(RedisFixture redis) : IAsyncLifetime
     [Fact]
     public async Task TerminalStatusPublishesChunkFinishedThenUnschedulesTheChunk()
     {
-        var job = await TestJobs.SeedAsync(redis.Server.Multiplexer, _provider, 3, JobStatus.InProgress);
+        var job = await TestJobs.SeedAsync(_redis.Multiplexer, AtProvider, 3, JobStatus.InProgress);
         var replicas = new[] { await StartReplicaAsync("a"), await StartReplicaAsync("b") };
         Assert.True(await TestJobs.WaitUntilAsync(() => job.ProviderBatchIds.All(id => _provider.GetsOf(id).Any()), TimeSpan.FromSeconds(5)));
 
@@ -150,7 +156,7 @@ public sealed class PollerReplicaTests(RedisFixture redis) : IAsyncLifetime
     [Fact]
     public async Task PollsKeepTheJobsCachedStatusAndCompletedCount()
     {
-        var job = await TestJobs.SeedAsync(redis.Server.Multiplexer, _provider, 2, JobStatus.Validating);
+        var job = await TestJobs.SeedAsync(_redis.Multiplexer, AtProvider, 2, JobStatus.Validating);
         await StartReplicaAsync("a");
         var jobKey = RedisKeys.Job(job.JobId);
 
@@ -178,7 +184,7 @@ public sealed class PollerReplicaTests(RedisFixture redis) : IAsyncLifetime
             ActivityStopped = spans.Enqueue,
         };
         ActivitySource.AddActivityListener(listener);
-        var job = await TestJobs.SeedAsync(redis.Server.Multiplexer, _provider, 1, JobStatus.InProgress);
+        var job = await TestJobs.SeedAsync(_redis.Multiplexer, AtProvider, 1, JobStatus.InProgress);
         await StartReplicaAsync("a");
 
         Assert.True(await TestJobs.WaitUntilAsync(() => spans.Any(s => (string?)s.GetTagItem(TelemetryTags.ChunkId) == job.ChunkIds[0]), TimeSpan.FromSeconds(5)));
@@ -196,7 +202,7 @@ public sealed class PollerReplicaTests(RedisFixture redis) : IAsyncLifetime
     [Fact]
     public async Task ProviderErrorsBackOffWithoutLosingTheChunk()
     {
-        var job = await TestJobs.SeedAsync(redis.Server.Multiplexer, _provider, 1, JobStatus.InProgress);
+        var job = await TestJobs.SeedAsync(_redis.Multiplexer, AtProvider, 1, JobStatus.InProgress);
         var failing = 0;
         _provider.Intercept = async context =>
         {

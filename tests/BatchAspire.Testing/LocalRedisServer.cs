@@ -5,8 +5,8 @@ namespace BatchAspire.Testing;
 
 /// <summary>
 /// A throwaway <c>redis-server</c> on a free loopback port with persistence off, for tests that
-/// need a real Redis but not the whole AppHost. Share one per test collection; isolate tests by
-/// fresh ids (tenants, files, jobs), not by restarting it.
+/// need a real Redis but not the whole AppHost. Tests share one per assembly through <see cref="RedisFixture"/>,
+/// each in a database of its own, rather than starting one each.
 /// </summary>
 public sealed class LocalRedisServer : IAsyncDisposable
 {
@@ -27,14 +27,18 @@ public sealed class LocalRedisServer : IAsyncDisposable
 
     public ConnectionMultiplexer Multiplexer { get; }
 
-    public static async Task<LocalRedisServer> StartAsync(CancellationToken cancellationToken = default)
+    public static Task<LocalRedisServer> StartAsync(CancellationToken cancellationToken = default) => StartAsync(16, cancellationToken);
+
+    /// <param name="databases">How many logical databases the server has (Redis's default is 16).</param>
+    public static async Task<LocalRedisServer> StartAsync(int databases, CancellationToken cancellationToken = default)
     {
         var directory = Directory.CreateTempSubdirectory("batchaspire-redis-").FullName;
         var port = FreePort.Next();
         var startInfo = new ProcessStartInfo("redis-server")
         {
             ArgumentList = { "--port", port.ToString(), "--bind", "127.0.0.1", "--dir", directory,
-                             "--save", "", "--appendonly", "no", "--maxmemory-policy", "noeviction" },
+                             "--save", "", "--appendonly", "no", "--maxmemory-policy", "noeviction",
+                             "--databases", databases.ToString() },
             RedirectStandardOutput = true,
             RedirectStandardError = true,
         };
@@ -58,6 +62,14 @@ public sealed class LocalRedisServer : IAsyncDisposable
                 await Task.Delay(50, cancellationToken);
             }
         }
+    }
+
+    /// <summary>Every key of one database (for tests that check a request leaves nothing behind).</summary>
+    public async Task<HashSet<string>> KeysAsync(int database = 0, string pattern = "*")
+    {
+        var keys = new HashSet<string>();
+        await foreach (var key in Multiplexer.GetServer(Multiplexer.GetEndPoints()[0]).KeysAsync(database, pattern)) keys.Add((string)key!);
+        return keys;
     }
 
     public async ValueTask DisposeAsync()

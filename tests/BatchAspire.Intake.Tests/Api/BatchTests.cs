@@ -22,7 +22,7 @@ public sealed class BatchTests(SharedIntake intake)
     public async Task ValidCreateAnswersValidatingWithEveryKey()
     {
         using var client = _app.CreateClient(_app.NewTenant().Key);
-        var fileId = (await UploadAsync(client, Jsonl.File(Jsonl.Request("a"), Jsonl.Request("b"))))["id"].Str()!;
+        var fileId = (await UploadAsync(client, TestJsonl.File(TestJsonl.Request("a"), TestJsonl.Request("b"))))["id"].Str()!;
 
         var batch = await CreateBatchAsync(client, fileId);
 
@@ -42,7 +42,7 @@ public sealed class BatchTests(SharedIntake intake)
     public async Task AcceptedJobIsDurableBeforeJobAcceptedIsPublished()
     {
         using var client = _app.CreateClient(_app.NewTenant().Key);
-        var fileId = (await UploadAsync(client, Jsonl.File(Jsonl.Request("a"), Jsonl.Request("b"))))["id"].Str()!;
+        var fileId = (await UploadAsync(client, TestJsonl.File(TestJsonl.Request("a"), TestJsonl.Request("b"))))["id"].Str()!;
 
         var jobId = (await CreateBatchAsync(client, fileId))["id"].Str()!;
 
@@ -59,7 +59,7 @@ public sealed class BatchTests(SharedIntake intake)
     public async Task MetadataIsEchoedOnCreateAndRetrieve()
     {
         using var client = _app.CreateClient(_app.NewTenant().Key);
-        var fileId = (await UploadAsync(client, Jsonl.File(Jsonl.Request("a"))))["id"].Str()!;
+        var fileId = (await UploadAsync(client, TestJsonl.File(TestJsonl.Request("a"))))["id"].Str()!;
         var metadata = new JsonObject();
         for (var i = 0; i < 16; i++) metadata[$"k{i}"] = $"v{i}";
 
@@ -82,7 +82,7 @@ public sealed class BatchTests(SharedIntake intake)
     public async Task InvalidCreateRequestAnswers400NamingTheParameter(string body, string param)
     {
         using var client = _app.CreateClient(_app.NewTenant().Key);
-        var fileId = (await UploadAsync(client, Jsonl.File(Jsonl.Request("a"))))["id"].Str()!;
+        var fileId = (await UploadAsync(client, TestJsonl.File(TestJsonl.Request("a"))))["id"].Str()!;
 
         var error = await ErrorAsync(await PostJsonAsync(client, "/v1/batches", body.Replace("FILE", fileId)), 400);
 
@@ -96,7 +96,7 @@ public sealed class BatchTests(SharedIntake intake)
     public async Task OversizedMetadataAnswers400(int pairs, int keyLength, int valueLength)
     {
         using var client = _app.CreateClient(_app.NewTenant().Key);
-        var fileId = (await UploadAsync(client, Jsonl.File(Jsonl.Request("a"))))["id"].Str()!;
+        var fileId = (await UploadAsync(client, TestJsonl.File(TestJsonl.Request("a"))))["id"].Str()!;
         var metadata = new JsonObject();
         for (var i = 0; i < pairs; i++) metadata[$"{i:D2}".PadRight(keyLength, 'k')] = new string('v', valueLength);
 
@@ -121,7 +121,7 @@ public sealed class BatchTests(SharedIntake intake)
     public async Task InputFileWithAnotherPurposeAnswers400()
     {
         using var client = _app.CreateClient(_app.NewTenant().Key);
-        var fileId = (await UploadAsync(client, Jsonl.File(Jsonl.Request("a")), "x.jsonl", "user_data"))["id"].Str()!;
+        var fileId = (await UploadAsync(client, TestJsonl.File(TestJsonl.Request("a")), "x.jsonl", "user_data"))["id"].Str()!;
 
         var error = await ErrorAsync(await PostJsonAsync(client, "/v1/batches",
             $$"""{"input_file_id":"{{fileId}}","endpoint":"/v1/chat/completions","completion_window":"24h"}"""), 400);
@@ -133,7 +133,7 @@ public sealed class BatchTests(SharedIntake intake)
     public async Task OutputExpiryIsAcceptedAndStored()
     {
         using var client = _app.CreateClient(_app.NewTenant().Key);
-        var fileId = (await UploadAsync(client, Jsonl.File(Jsonl.Request("a"))))["id"].Str()!;
+        var fileId = (await UploadAsync(client, TestJsonl.File(TestJsonl.Request("a"))))["id"].Str()!;
 
         var batch = await CreateBatchAsync(client, fileId, extra: ""","output_expires_after":{"anchor":"created_at","seconds":7200}""");
 
@@ -145,7 +145,7 @@ public sealed class BatchTests(SharedIntake intake)
     public async Task RetrieveRendersUsageCountsAndCostFromTheJobHash()
     {
         using var client = _app.CreateClient(_app.NewTenant().Key);
-        var fileId = (await UploadAsync(client, Jsonl.File(Jsonl.Request("a"), Jsonl.Request("b"))))["id"].Str()!;
+        var fileId = (await UploadAsync(client, TestJsonl.File(TestJsonl.Request("a"), TestJsonl.Request("b"))))["id"].Str()!;
         var jobId = (await CreateBatchAsync(client, fileId))["id"].Str()!;
         await intake.Redis.Multiplexer.GetDatabase().HashSetAsync(RedisKeys.Job(jobId),
         [
@@ -178,7 +178,7 @@ public sealed class BatchTests(SharedIntake intake)
     public async Task ListDefaultsToTwentyNewestFirst()
     {
         using var client = _app.CreateClient(_app.NewTenant().Key);
-        var fileId = (await UploadAsync(client, Jsonl.File(Jsonl.Request("a"))))["id"].Str()!;
+        var fileId = (await UploadAsync(client, TestJsonl.File(TestJsonl.Request("a"))))["id"].Str()!;
         var ids = new List<string>();
         for (var i = 0; i < 25; i++) ids.Add((await CreateBatchAsync(client, fileId))["id"].Str()!);
 
@@ -193,7 +193,7 @@ public sealed class BatchTests(SharedIntake intake)
     public async Task ListPagesTwoTwoOne()
     {
         using var client = _app.CreateClient(_app.NewTenant().Key);
-        var fileId = (await UploadAsync(client, Jsonl.File(Jsonl.Request("a"))))["id"].Str()!;
+        var fileId = (await UploadAsync(client, TestJsonl.File(TestJsonl.Request("a"))))["id"].Str()!;
         var ids = new List<string>();
         for (var i = 0; i < 5; i++) ids.Add((await CreateBatchAsync(client, fileId))["id"].Str()!);
 

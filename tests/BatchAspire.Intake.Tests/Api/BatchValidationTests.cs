@@ -14,7 +14,7 @@ public sealed class BatchValidationTests(SharedIntake intake)
     [Fact]
     public async Task LineThatIsNotJsonFailsTheBatchNamingLineTwo()
     {
-        var batch = await CreateAsync(Jsonl.File(Jsonl.Request("a"), "{\"custom_id\": \"b\",", Jsonl.Request("c")));
+        var batch = await CreateAsync(TestJsonl.File(TestJsonl.Request("a"), "{\"custom_id\": \"b\",", TestJsonl.Request("c")));
 
         Assert.Equal("""[{"code":"invalid_json_line","message":"This line is not parseable as valid JSON.","param":null,"line":2}]""", Errors(batch));
         AssertFailedAtValidation(batch);
@@ -23,7 +23,7 @@ public sealed class BatchValidationTests(SharedIntake intake)
     [Fact]
     public async Task DuplicateCustomIdFailsTheBatchNamingTheRepeat()
     {
-        var batch = await CreateAsync(Jsonl.File(Jsonl.Request("a"), Jsonl.Request("b"), Jsonl.Request("a")));
+        var batch = await CreateAsync(TestJsonl.File(TestJsonl.Request("a"), TestJsonl.Request("b"), TestJsonl.Request("a")));
 
         Assert.Equal([("duplicate_custom_id", "custom_id", 3L)], Items(batch));
     }
@@ -31,7 +31,7 @@ public sealed class BatchValidationTests(SharedIntake intake)
     [Fact]
     public async Task UrlNotMatchingTheEndpointFailsTheBatch()
     {
-        var batch = await CreateAsync(Jsonl.File(Jsonl.Request("a"), Jsonl.Request("b", url: "/v1/embeddings")));
+        var batch = await CreateAsync(TestJsonl.File(TestJsonl.Request("a"), TestJsonl.Request("b", url: "/v1/embeddings")));
 
         Assert.Equal([("url_mismatch", "url", 2L)], Items(batch));
         Assert.Contains("does not prefix-match the batch endpoint", batch["errors"]!["data"]![0]!["message"].Str());
@@ -40,7 +40,7 @@ public sealed class BatchValidationTests(SharedIntake intake)
     [Fact]
     public async Task TwoModelsFailTheBatchAtTheFirstLineOfTheSecond()
     {
-        var batch = await CreateAsync(Jsonl.File(Jsonl.Request("a", "gpt-4o"), Jsonl.Request("b", "gpt-4o"), Jsonl.Request("c", "gpt-4o-mini")));
+        var batch = await CreateAsync(TestJsonl.File(TestJsonl.Request("a", "gpt-4o"), TestJsonl.Request("b", "gpt-4o"), TestJsonl.Request("c", "gpt-4o-mini")));
 
         Assert.Equal([("model_mismatch", "body.model", 3L)], Items(batch));
     }
@@ -48,7 +48,7 @@ public sealed class BatchValidationTests(SharedIntake intake)
     [Fact]
     public async Task MissingModelFailsAChatBatch()
     {
-        var batch = await CreateAsync(Jsonl.File(Jsonl.Request("a"),
+        var batch = await CreateAsync(TestJsonl.File(TestJsonl.Request("a"),
             """{"custom_id":"b","method":"POST","url":"/v1/chat/completions","body":{"messages":[]}}"""));
 
         Assert.Equal([("missing_required_parameter", "body.model", 2L)], Items(batch));
@@ -57,7 +57,7 @@ public sealed class BatchValidationTests(SharedIntake intake)
     [Fact]
     public async Task MissingModelIsFineWhereTheEndpointHasADefault()
     {
-        var batch = await CreateAsync(Jsonl.File("""{"custom_id":"a","method":"POST","url":"/v1/moderations","body":{"input":"hi"}}"""), "/v1/moderations");
+        var batch = await CreateAsync(TestJsonl.File("""{"custom_id":"a","method":"POST","url":"/v1/moderations","body":{"input":"hi"}}"""), "/v1/moderations");
 
         Assert.Equal("validating", batch["status"].Str());
         Assert.Null(batch["model"]);
@@ -77,7 +77,7 @@ public sealed class BatchValidationTests(SharedIntake intake)
     [Fact]
     public async Task MoreRequestsThanTheLimitFailTheBatch()
     {
-        var batch = await CreateAsync(Jsonl.File([.. Enumerable.Range(0, 1_001).Select(i => Jsonl.Request($"r{i}"))]));
+        var batch = await CreateAsync(TestJsonl.File([.. Enumerable.Range(0, 1_001).Select(i => TestJsonl.Request($"r{i}"))]));
 
         Assert.Equal("too_many_tasks", batch["errors"]!["data"]![0]!["code"].Str());
     }
@@ -85,8 +85,8 @@ public sealed class BatchValidationTests(SharedIntake intake)
     [Fact]
     public async Task WrongMethodAndMissingBodyAreReportedWithLineAndParam()
     {
-        var batch = await CreateAsync(Jsonl.File(
-            Jsonl.Request("a"),
+        var batch = await CreateAsync(TestJsonl.File(
+            TestJsonl.Request("a"),
             """{"custom_id":"b","method":"GET","url":"/v1/chat/completions","body":{"model":"gpt-4o-mini"}}""",
             """{"custom_id":"c","method":"POST","url":"/v1/chat/completions"}"""));
 
@@ -96,7 +96,7 @@ public sealed class BatchValidationTests(SharedIntake intake)
     [Fact]
     public async Task MissingOrEmptyCustomIdIsReported()
     {
-        var batch = await CreateAsync(Jsonl.File(
+        var batch = await CreateAsync(TestJsonl.File(
             """{"method":"POST","url":"/v1/chat/completions","body":{"model":"gpt-4o-mini"}}""",
             """{"custom_id":"","method":"POST","url":"/v1/chat/completions","body":{"model":"gpt-4o-mini"}}"""));
 
@@ -106,7 +106,7 @@ public sealed class BatchValidationTests(SharedIntake intake)
     [Fact]
     public async Task BodyThatIsNotAnObjectIsReported()
     {
-        var batch = await CreateAsync(Jsonl.File(Jsonl.Request("a"), """{"custom_id":"b","method":"POST","url":"/v1/chat/completions","body":[1]}"""));
+        var batch = await CreateAsync(TestJsonl.File(TestJsonl.Request("a"), """{"custom_id":"b","method":"POST","url":"/v1/chat/completions","body":[1]}"""));
 
         Assert.Equal([("invalid_value", "body", 2L)], Items(batch));
     }
@@ -114,7 +114,7 @@ public sealed class BatchValidationTests(SharedIntake intake)
     [Fact]
     public async Task LineOverTheLineLimitIsReported()
     {
-        var batch = await CreateAsync(Jsonl.File(Jsonl.Request("a"), Jsonl.Request("b", content: new string('x', 100_000))));
+        var batch = await CreateAsync(TestJsonl.File(TestJsonl.Request("a"), TestJsonl.Request("b", content: new string('x', 100_000))));
 
         Assert.Equal([("request_too_large", (string?)null, 2L)], batch["errors"]!["data"]!.AsArray()
             .Select(e => (e!["code"].Str()!, e["param"].Str(), e["line"]!.GetValue<long>())));
@@ -123,7 +123,7 @@ public sealed class BatchValidationTests(SharedIntake intake)
     [Fact]
     public async Task BlankLineInsideTheFileIsAnInvalidJsonLine()
     {
-        var batch = await CreateAsync(Jsonl.File(Jsonl.Request("a"), "", Jsonl.Request("c")));
+        var batch = await CreateAsync(TestJsonl.File(TestJsonl.Request("a"), "", TestJsonl.Request("c")));
 
         Assert.Equal([("invalid_json_line", (string?)null, 2L)], batch["errors"]!["data"]!.AsArray()
             .Select(e => (e!["code"].Str()!, e["param"].Str(), e["line"]!.GetValue<long>())));
@@ -132,12 +132,12 @@ public sealed class BatchValidationTests(SharedIntake intake)
     [Fact]
     public async Task EveryErrorOfAFileIsReportedInLineOrder()
     {
-        var batch = await CreateAsync(Jsonl.File(
-            Jsonl.Request("a"),
+        var batch = await CreateAsync(TestJsonl.File(
+            TestJsonl.Request("a"),
             "nope",
-            Jsonl.Request("a"),
-            Jsonl.Request("d", url: "/v1/completions"),
-            Jsonl.Request("e", model: "other")));
+            TestJsonl.Request("a"),
+            TestJsonl.Request("d", url: "/v1/completions"),
+            TestJsonl.Request("e", model: "other")));
 
         Assert.Equal([2L, 3L, 4L, 5L], batch["errors"]!["data"]!.AsArray().Select(e => e!["line"]!.GetValue<long>()));
     }
@@ -146,7 +146,7 @@ public sealed class BatchValidationTests(SharedIntake intake)
     public async Task FailedBatchIsStoredAndReadsBackFailed()
     {
         using var client = _app.CreateClient(_app.NewTenant().Key);
-        var fileId = (await UploadAsync(client, Jsonl.File("x")))["id"].Str()!;
+        var fileId = (await UploadAsync(client, TestJsonl.File("x")))["id"].Str()!;
         var created = await CreateBatchAsync(client, fileId);
 
         var retrieved = await OkJsonAsync(await client.GetAsync($"/v1/batches/{created["id"].Str()}", Ct));

@@ -89,7 +89,7 @@ public sealed class CancelTests(SharedIntake intake)
     private async Task<(HttpClient Client, string BatchId)> NewBatchAsync(string? status = null)
     {
         var client = _app.CreateClient(_app.NewTenant().Key);
-        var fileId = (await UploadAsync(client, Jsonl.File(Jsonl.Request("a"))))["id"].Str()!;
+        var fileId = (await UploadAsync(client, TestJsonl.File(TestJsonl.Request("a"))))["id"].Str()!;
         var batchId = (await CreateBatchAsync(client, fileId))["id"].Str()!;
         if (status is not null)
             await intake.Redis.Multiplexer.GetDatabase().HashSetAsync(RedisKeys.Job(batchId), JobFields.Status, status);

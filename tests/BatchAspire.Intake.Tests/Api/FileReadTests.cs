@@ -12,7 +12,7 @@ public sealed class FileReadTests(SharedIntake intake)
     public async Task RetrieveReturnsWhatTheUploadReturned()
     {
         using var client = _app.CreateClient(_app.NewTenant().Key);
-        var uploaded = await UploadAsync(client, Jsonl.File(Jsonl.Request("a")));
+        var uploaded = await UploadAsync(client, TestJsonl.File(TestJsonl.Request("a")));
 
         var retrieved = await OkJsonAsync(await client.GetAsync($"/v1/files/{uploaded["id"].Str()}", Ct));
 
@@ -37,7 +37,7 @@ public sealed class FileReadTests(SharedIntake intake)
     public async Task ContentComesBackByteForByteWhateverTheAcceptHeader(string? accept)
     {
         using var client = _app.CreateClient(_app.NewTenant().Key);
-        var bytes = Encoding.UTF8.GetBytes(Jsonl.Request("a") + "\r\n" + Jsonl.Request("ü") + "\n\n");
+        var bytes = Encoding.UTF8.GetBytes(TestJsonl.Request("a") + "\r\n" + TestJsonl.Request("ü") + "\n\n");
         var fileId = (await UploadAsync(client, bytes))["id"].Str();
         using var request = new HttpRequestMessage(HttpMethod.Get, $"/v1/files/{fileId}/content");
         if (accept is not null) request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue(accept));
@@ -60,7 +60,7 @@ public sealed class FileReadTests(SharedIntake intake)
     public async Task DeletedFileIsGone()
     {
         using var client = _app.CreateClient(_app.NewTenant().Key);
-        var fileId = (await UploadAsync(client, Jsonl.File(Jsonl.Request("a"))))["id"].Str();
+        var fileId = (await UploadAsync(client, TestJsonl.File(TestJsonl.Request("a"))))["id"].Str();
 
         var deleted = await OkJsonAsync(await client.DeleteAsync($"/v1/files/{fileId}", Ct));
 
@@ -74,7 +74,7 @@ public sealed class FileReadTests(SharedIntake intake)
     {
         using var client = _app.CreateClient(_app.NewTenant().Key);
         var ids = new List<string>();
-        for (var i = 0; i < 3; i++) ids.Add((await UploadAsync(client, Jsonl.File(Jsonl.Request("a"))))["id"].Str()!);
+        for (var i = 0; i < 3; i++) ids.Add((await UploadAsync(client, TestJsonl.File(TestJsonl.Request("a"))))["id"].Str()!);
 
         var full = await OkJsonAsync(await client.GetAsync("/v1/files", Ct));
         var seen = new List<string>();
@@ -102,9 +102,9 @@ public sealed class FileReadTests(SharedIntake intake)
     public async Task ListFiltersByPurposeAndOrdersAscending()
     {
         using var client = _app.CreateClient(_app.NewTenant().Key);
-        var batch1 = (await UploadAsync(client, Jsonl.File(Jsonl.Request("a"))))["id"].Str();
-        await UploadAsync(client, Jsonl.File(Jsonl.Request("a")), "x.json", "user_data");
-        var batch2 = (await UploadAsync(client, Jsonl.File(Jsonl.Request("a"))))["id"].Str();
+        var batch1 = (await UploadAsync(client, TestJsonl.File(TestJsonl.Request("a"))))["id"].Str();
+        await UploadAsync(client, TestJsonl.File(TestJsonl.Request("a")), "x.json", "user_data");
+        var batch2 = (await UploadAsync(client, TestJsonl.File(TestJsonl.Request("a"))))["id"].Str();
 
         var batchOnly = await OkJsonAsync(await client.GetAsync("/v1/files?purpose=batch", Ct));
         var ascending = await OkJsonAsync(await client.GetAsync("/v1/files?order=asc", Ct));

@@ -3,17 +3,17 @@ using static BatchAspire.Intake.Tests.Api.Wire;
 
 namespace BatchAspire.Intake.Tests.Api;
 
-/// <summary>An intake with a 1 MB upload limit and its own Redis and blob store, so every key and blob can be counted.</summary>
-public sealed class LimitsAndLeaksTests : IAsyncLifetime
+/// <summary>An intake with a 1 MB upload limit and its own Redis database and blob store, so every key and blob can be counted.</summary>
+public sealed class LimitsAndLeaksTests(RedisFixture fixture) : IAsyncLifetime
 {
     private const int Limit = 1_000_000;
-    private LocalRedisServer _redis = null!;
+    private IsolatedRedis _redis = null!;
     private IntakeApp _app = null!;
     private HttpClient _client = null!;
 
     public async ValueTask InitializeAsync()
     {
-        _redis = await LocalRedisServer.StartAsync(Ct);
+        _redis = await fixture.IsolatedAsync(Ct);
         _app = new IntakeApp(_redis.ConnectionString, new Dictionary<string, string?> { ["Intake:MaxUploadBytes"] = Limit.ToString() });
         _client = _app.CreateClient(_app.NewTenant().Key);
         await OkJsonAsync(await _client.GetAsync("/v1/files", Ct));   // warm up: connections and scripts exist before counting
@@ -30,7 +30,7 @@ public sealed class LimitsAndLeaksTests : IAsyncLifetime
     public async Task UploadOverTheLimitAnswersFileIsTooLargeAndLeavesNothing()
     {
         var before = await StateAsync();
-        var bytes = Jsonl.File([.. Jsonl.VariedRequests(5_000)]);
+        var bytes = TestJsonl.File([.. TestJsonl.VariedRequests(5_000)]);
         Assert.True(bytes.Length > Limit);
         var content = new StreamContent(new TricklingStream(PythonBody(bytes, out var type), 65_536));
         content.Headers.ContentType = type;
@@ -56,7 +56,7 @@ public sealed class LimitsAndLeaksTests : IAsyncLifetime
     {
         var before = await StateAsync();
 
-        await ErrorAsync(await _client.PostAsync("/v1/files", FileFirst(Jsonl.File([.. Jsonl.VariedRequests(1_000)]), filename, purpose), Ct), 400);
+        await ErrorAsync(await _client.PostAsync("/v1/files", FileFirst(TestJsonl.File([.. TestJsonl.VariedRequests(1_000)]), filename, purpose), Ct), 400);
 
         Assert.Equal(before, await StateAsync());
     }
@@ -65,7 +65,7 @@ public sealed class LimitsAndLeaksTests : IAsyncLifetime
     public async Task UploadWithoutPurposeLeavesNothing()
     {
         var before = await StateAsync();
-        var form = new MultipartFormDataContent { { new ByteArrayContent(Jsonl.File([.. Jsonl.VariedRequests(1_000)])), "file", "x.jsonl" } };
+        var form = new MultipartFormDataContent { { new ByteArrayContent(TestJsonl.File([.. TestJsonl.VariedRequests(1_000)])), "file", "x.jsonl" } };
 
         await ErrorAsync(await _client.PostAsync("/v1/files", form, Ct), 400);
 
@@ -76,7 +76,7 @@ public sealed class LimitsAndLeaksTests : IAsyncLifetime
     public async Task UploadBrokenOffMidwayLeavesNothing()
     {
         var before = await StateAsync();
-        var body = PythonBody(Jsonl.File([.. Jsonl.VariedRequests(2_000)]), out var type);
+        var body = PythonBody(TestJsonl.File([.. TestJsonl.VariedRequests(2_000)]), out var type);
         var content = new StreamContent(new FailingStream(body, failAfter: body.Length / 2));
         content.Headers.ContentType = type;
 

@@ -1,6 +1,5 @@
 using System.IO.Pipelines;
 using BatchAspire.Intake.Files;
-using BatchAspire.Intake.Tests.Store;
 
 namespace BatchAspire.Intake.Tests.Api;
 

@@ -6,21 +6,21 @@ using static BatchAspire.Intake.Tests.Api.Wire;
 namespace BatchAspire.Intake.Tests.Api;
 
 /// <summary>
-/// Per-tenant quotas with small defaults, on an intake with its own Redis and blob store so every key and blob can be
+/// Per-tenant quotas with small defaults, on an intake with its own Redis database and blob store so every key and blob can be
 /// counted. Each test takes a fresh tenant, whose usage starts at zero.
 /// </summary>
-public sealed class QuotaTests : IAsyncLifetime
+public sealed class QuotaTests(RedisFixture fixture) : IAsyncLifetime
 {
     private const long MaxStoredBytes = 200_000;
     private const long MaxFiles = 3;
     private const long MaxOpenBatches = 2;
     private const long MaxPendingRequests = 25;
-    private LocalRedisServer _redis = null!;
+    private IsolatedRedis _redis = null!;
     private IntakeApp _app = null!;
 
     public async ValueTask InitializeAsync()
     {
-        _redis = await LocalRedisServer.StartAsync(Ct);
+        _redis = await fixture.IsolatedAsync(Ct);
         _app = new IntakeApp(_redis.ConnectionString, new Dictionary<string, string?>
         {
             ["Intake:Quotas:Default:MaxStoredBytes"] = MaxStoredBytes.ToString(),
@@ -63,7 +63,7 @@ public sealed class QuotaTests : IAsyncLifetime
     public async Task AnUploadStreamedPastTheStorageQuotaIsStoppedBeforeItEnds()
     {
         using var client = _app.CreateClient(_app.NewTenant().Key);
-        var big = Jsonl.File([.. Jsonl.VariedRequests(2_000)]);
+        var big = TestJsonl.File([.. TestJsonl.VariedRequests(2_000)]);
         Assert.True(big.Length > MaxStoredBytes);
         var before = await StateAsync();
         // Announced without a length, so only the stream can tell.
@@ -81,7 +81,7 @@ public sealed class QuotaTests : IAsyncLifetime
     public async Task AnUploadPastTheFileCountQuotaIsRefusedAndOneUnderItWorks()
     {
         using var client = _app.CreateClient(_app.NewTenant().Key);
-        var small = Jsonl.File(Jsonl.Request("a"));
+        var small = TestJsonl.File(TestJsonl.Request("a"));
         for (var i = 0; i < MaxFiles; i++) await UploadAsync(client, small);
         var before = await StateAsync();
 
@@ -96,7 +96,7 @@ public sealed class QuotaTests : IAsyncLifetime
     public async Task ATenantWhoseEntryLiftsALimitIsNotHeldByIt()
     {
         using var client = _app.CreateClient(IntakeApp.KeyOf(IntakeApp.KeyCount - 1));
-        var small = Jsonl.File(Jsonl.Request("a"));
+        var small = TestJsonl.File(TestJsonl.Request("a"));
 
         for (var i = 0; i < MaxFiles + 2; i++) await UploadAsync(client, small);
     }
@@ -105,7 +105,7 @@ public sealed class QuotaTests : IAsyncLifetime
     public async Task ABatchPastTheOpenBatchQuotaAnswers429WithRetryAfterAndCreatesNothing()
     {
         using var client = _app.CreateClient(_app.NewTenant().Key);
-        var fileId = (await UploadAsync(client, Jsonl.File(Jsonl.Request("a"), Jsonl.Request("b"))))["id"].Str()!;
+        var fileId = (await UploadAsync(client, TestJsonl.File(TestJsonl.Request("a"), TestJsonl.Request("b"))))["id"].Str()!;
         for (var i = 0; i < MaxOpenBatches; i++) await CreateBatchAsync(client, fileId);
         var before = await StateAsync();
 
@@ -124,9 +124,9 @@ public sealed class QuotaTests : IAsyncLifetime
     public async Task ABatchPastThePendingRequestQuotaIsRefusedAndASmallerOneFits()
     {
         using var client = _app.CreateClient(_app.NewTenant().Key);
-        var twenty = (await UploadAsync(client, Jsonl.File([.. Jsonl.VariedRequests(20)])))["id"].Str()!;
-        var ten = (await UploadAsync(client, Jsonl.File([.. Jsonl.VariedRequests(10)])))["id"].Str()!;
-        var five = (await UploadAsync(client, Jsonl.File([.. Jsonl.VariedRequests(5)])))["id"].Str()!;
+        var twenty = (await UploadAsync(client, TestJsonl.File([.. TestJsonl.VariedRequests(20)])))["id"].Str()!;
+        var ten = (await UploadAsync(client, TestJsonl.File([.. TestJsonl.VariedRequests(10)])))["id"].Str()!;
+        var five = (await UploadAsync(client, TestJsonl.File([.. TestJsonl.VariedRequests(5)])))["id"].Str()!;
         await CreateBatchAsync(client, twenty);
         var before = await StateAsync();
 
@@ -155,12 +155,12 @@ public sealed class QuotaTests : IAsyncLifetime
     {
         var lines = new List<string>();
         long size = 0;
-        foreach (var line in Jsonl.VariedRequests(10_000))
+        foreach (var line in TestJsonl.VariedRequests(10_000))
         {
             if (size + line.Length + 1 > bytes) break;
             lines.Add(line);
             size += line.Length + 1;
         }
-        return Jsonl.File([.. lines]);
+        return TestJsonl.File([.. lines]);
     }
 }

@@ -1,21 +1,20 @@
 using BatchAspire.Contracts;
 using BatchAspire.Core.Jobs;
 using BatchAspire.Core.Redis;
-using BatchAspire.Intake.Tests.Store;
 using MassTransit.Testing;
 using static BatchAspire.Intake.Tests.Api.Wire;
 
 namespace BatchAspire.Intake.Tests.Api;
 
 /// <summary>An intake that re-publishes after one second, looking every 200 ms.</summary>
-public sealed class RepublishTests : IAsyncLifetime
+public sealed class RepublishTests(RedisFixture fixture) : IAsyncLifetime
 {
-    private LocalRedisServer _redis = null!;
+    private IsolatedRedis _redis = null!;
     private IntakeApp _app = null!;
 
     public async ValueTask InitializeAsync()
     {
-        _redis = await LocalRedisServer.StartAsync(Ct);
+        _redis = await fixture.IsolatedAsync(Ct);
         _app = new IntakeApp(_redis.ConnectionString, new Dictionary<string, string?>
         {
             ["Intake:RepublishAfter"] = "00:00:01",

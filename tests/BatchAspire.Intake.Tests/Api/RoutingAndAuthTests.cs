@@ -15,7 +15,7 @@ public sealed class RoutingAndAuthTests(SharedIntake intake)
     {
         var (_, key) = _app.NewTenant();
         using var client = _app.CreateClient(key);
-        var file = Jsonl.File(Jsonl.Request("a"));
+        var file = TestJsonl.File(TestJsonl.Request("a"));
 
         var upload = await client.PostAsync($"{prefix}/files", PythonUpload(file), Ct);
         var fileId = (await OkJsonAsync(upload))["id"].Str();
@@ -75,7 +75,7 @@ public sealed class RoutingAndAuthTests(SharedIntake intake)
     {
         using var client = _app.CreateClient("sk-not-a-key");
 
-        var error = await ErrorAsync(await client.PostAsync("/v1/files", PythonUpload(Jsonl.File(Jsonl.Request("a"))), Ct), 401);
+        var error = await ErrorAsync(await client.PostAsync("/v1/files", PythonUpload(TestJsonl.File(TestJsonl.Request("a"))), Ct), 401);
 
         Assert.Equal("invalid_api_key", error["code"].Str());
         Assert.DoesNotContain("sk-not-a-key", error["message"].Str());
@@ -138,14 +138,14 @@ public sealed class RoutingAndAuthTests(SharedIntake intake)
     }
 }
 
-public sealed class ProductionAuthTests : IAsyncLifetime
+public sealed class ProductionAuthTests(RedisFixture fixture) : IAsyncLifetime
 {
-    private LocalRedisServer _redis = null!;
+    private IsolatedRedis _redis = null!;
     private IntakeApp _app = null!;
 
     public async ValueTask InitializeAsync()
     {
-        _redis = await LocalRedisServer.StartAsync(TestContext.Current.CancellationToken);
+        _redis = await fixture.IsolatedAsync(TestContext.Current.CancellationToken);
         _app = new IntakeApp(_redis.ConnectionString, environment: "Production");
     }
 

@@ -16,7 +16,7 @@ public sealed class SdkTests(SharedIntake intake)
     {
         var client = _app.CreateOpenAIClient(_app.NewTenant().Key);
         OpenAIFile file = await client.GetOpenAIFileClient().UploadFileAsync(
-            new MemoryStream(Jsonl.File(Jsonl.Request("a"), Jsonl.Request("b"))), "batch_requests.jsonl", FileUploadPurpose.Batch, Ct);
+            new MemoryStream(TestJsonl.File(TestJsonl.Request("a"), TestJsonl.Request("b"))), "batch_requests.jsonl", FileUploadPurpose.Batch, Ct);
         var batches = client.GetBatchClient();
 
         var operation = await batches.CreateBatchAsync(BinaryContent.Create(BinaryData.FromObjectAsJson(
@@ -33,7 +33,7 @@ public sealed class SdkTests(SharedIntake intake)
     {
         var client = _app.CreateOpenAIClient(_app.NewTenant().Key);
         OpenAIFile file = await client.GetOpenAIFileClient().UploadFileAsync(
-            new MemoryStream(Jsonl.File(Jsonl.Request("a"))), "batch_requests.jsonl", FileUploadPurpose.Batch, Ct);
+            new MemoryStream(TestJsonl.File(TestJsonl.Request("a"))), "batch_requests.jsonl", FileUploadPurpose.Batch, Ct);
         var batches = client.GetBatchClient();
         var ids = new List<string>();
         for (var i = 0; i < 5; i++)
@@ -65,7 +65,7 @@ public sealed class SdkTests(SharedIntake intake)
     {
         var files = _app.CreateOpenAIClient(_app.NewTenant().Key, basePath: "").GetOpenAIFileClient();
 
-        OpenAIFile file = await files.UploadFileAsync(new MemoryStream(Jsonl.File(Jsonl.Request("a"))), "a.jsonl", FileUploadPurpose.Batch, Ct);
+        OpenAIFile file = await files.UploadFileAsync(new MemoryStream(TestJsonl.File(TestJsonl.Request("a"))), "a.jsonl", FileUploadPurpose.Batch, Ct);
 
         Assert.Equal(file.Id, (await files.GetFileAsync(file.Id, Ct)).Value.Id);
     }

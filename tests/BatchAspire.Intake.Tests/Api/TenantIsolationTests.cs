@@ -14,7 +14,7 @@ public sealed class TenantIsolationTests(SharedIntake intake)
     {
         using var owner = _app.CreateClient(_app.NewTenant().Key);
         using var other = _app.CreateClient(_app.NewTenant().Key);
-        var fileBytes = Jsonl.File(Jsonl.Request("a"));
+        var fileBytes = TestJsonl.File(TestJsonl.Request("a"));
         var fileId = (await UploadAsync(owner, fileBytes))["id"].Str()!;
         var batchId = (await CreateBatchAsync(owner, fileId))["id"].Str()!;
         var unknownFile = OpaqueIds.NewFileId();

@@ -13,7 +13,7 @@ public sealed class UploadTests(SharedIntake intake)
     public async Task PythonShapedUploadStoresTheFileWithThirtyDayExpiry()
     {
         using var client = _app.CreateClient(_app.NewTenant().Key);
-        var bytes = Jsonl.File(Jsonl.Request("a"), Jsonl.Request("b"));
+        var bytes = TestJsonl.File(TestJsonl.Request("a"), TestJsonl.Request("b"));
 
         var file = await UploadAsync(client, bytes);
 
@@ -32,7 +32,7 @@ public sealed class UploadTests(SharedIntake intake)
     public async Task NodeSevenShapedChunkedUploadWithTheFileFirstIsStored()
     {
         using var client = _app.CreateClient(_app.NewTenant().Key);
-        var bytes = Jsonl.File([.. Jsonl.VariedRequests(3_000)]);
+        var bytes = TestJsonl.File([.. TestJsonl.VariedRequests(3_000)]);
         var boundary = "openai-" + Guid.NewGuid().ToString("N");
         var body = new MemoryStream();
         void Write(string text) => body.Write(Encoding.UTF8.GetBytes(text));
@@ -52,7 +52,7 @@ public sealed class UploadTests(SharedIntake intake)
     public async Task DotNetShapedUploadWithQuotedBoundaryAndUnquotedNamesIsStored()
     {
         using var client = _app.CreateClient(_app.NewTenant().Key);
-        var bytes = Jsonl.File(Jsonl.Request("a"));
+        var bytes = TestJsonl.File(TestJsonl.Request("a"));
         var boundary = "aB3=_" + new string('x', 60);
         var raw = $"--{boundary}\r\nContent-Disposition: form-data; name=file; filename=x.jsonl; filename*=utf-8''x.jsonl\r\n\r\n"
             + Encoding.UTF8.GetString(bytes)
@@ -69,7 +69,7 @@ public sealed class UploadTests(SharedIntake intake)
     public async Task OfficialDotNetSdkUploadsAndReadsBack()
     {
         var files = _app.CreateOpenAIClient(_app.NewTenant().Key).GetOpenAIFileClient();
-        var bytes = Jsonl.File(Jsonl.Request("a"), Jsonl.Request("b"));
+        var bytes = TestJsonl.File(TestJsonl.Request("a"), TestJsonl.Request("b"));
 
         OpenAIFile file = await files.UploadFileAsync(new MemoryStream(bytes), "requests.jsonl", FileUploadPurpose.Batch, Ct);
         OpenAIFile again = await files.GetFileAsync(file.Id, Ct);
@@ -88,7 +88,7 @@ public sealed class UploadTests(SharedIntake intake)
         using var client = _app.CreateClient(_app.NewTenant().Key);
 
         var response = await client.PostAsync("/v1/files",
-            PythonUpload(Jsonl.File(Jsonl.Request("a")), extra: [("expires_after[anchor]", "created_at"), ("expires_after[seconds]", "3600")]), Ct);
+            PythonUpload(TestJsonl.File(TestJsonl.Request("a")), extra: [("expires_after[anchor]", "created_at"), ("expires_after[seconds]", "3600")]), Ct);
 
         var file = await OkJsonAsync(response);
         Assert.Equal(file["created_at"]!.GetValue<long>() + 3600, file["expires_at"]!.GetValue<long>());
@@ -103,7 +103,7 @@ public sealed class UploadTests(SharedIntake intake)
         using var client = _app.CreateClient(_app.NewTenant().Key);
 
         await ErrorAsync(await client.PostAsync("/v1/files",
-            PythonUpload(Jsonl.File(Jsonl.Request("a")), extra: [("expires_after[anchor]", "created_at"), ("expires_after[seconds]", seconds)]), Ct), 400);
+            PythonUpload(TestJsonl.File(TestJsonl.Request("a")), extra: [("expires_after[anchor]", "created_at"), ("expires_after[seconds]", seconds)]), Ct), 400);
     }
 
     [Fact]
@@ -121,7 +121,7 @@ public sealed class UploadTests(SharedIntake intake)
     public async Task MissingPurposeAnswers400NamingIt()
     {
         using var client = _app.CreateClient(_app.NewTenant().Key);
-        var form = new MultipartFormDataContent { { new ByteArrayContent(Jsonl.File(Jsonl.Request("a"))), "file", "x.jsonl" } };
+        var form = new MultipartFormDataContent { { new ByteArrayContent(TestJsonl.File(TestJsonl.Request("a"))), "file", "x.jsonl" } };
 
         var error = await ErrorAsync(await client.PostAsync("/v1/files", form, Ct), 400);
 
@@ -133,7 +133,7 @@ public sealed class UploadTests(SharedIntake intake)
     {
         using var client = _app.CreateClient(_app.NewTenant().Key);
 
-        var error = await ErrorAsync(await client.PostAsync("/v1/files", PythonUpload(Jsonl.File(Jsonl.Request("a")), purpose: "nonsense"), Ct), 400);
+        var error = await ErrorAsync(await client.PostAsync("/v1/files", PythonUpload(TestJsonl.File(TestJsonl.Request("a")), purpose: "nonsense"), Ct), 400);
 
         Assert.Equal(("invalid_request_error", "purpose"), (error["type"].Str(), error["param"].Str()));
     }
@@ -143,7 +143,7 @@ public sealed class UploadTests(SharedIntake intake)
     {
         using var client = _app.CreateClient(_app.NewTenant().Key);
 
-        var error = await ErrorAsync(await client.PostAsync("/v1/files", PythonUpload(Jsonl.File(Jsonl.Request("a")), filename: "data.txt"), Ct), 400);
+        var error = await ErrorAsync(await client.PostAsync("/v1/files", PythonUpload(TestJsonl.File(TestJsonl.Request("a")), filename: "data.txt"), Ct), 400);
 
         Assert.Equal("Invalid file format for Batch API. Must be .jsonl", error["message"].Str());
         Assert.Null(error["param"]);
@@ -155,7 +155,7 @@ public sealed class UploadTests(SharedIntake intake)
     {
         using var client = _app.CreateClient(_app.NewTenant().Key);
 
-        var file = await UploadAsync(client, Jsonl.File("""{"custom_id":"a","url":"/v1/chat/completions","body":{}}""", "not json"));
+        var file = await UploadAsync(client, TestJsonl.File("""{"custom_id":"a","url":"/v1/chat/completions","body":{}}""", "not json"));
 
         Assert.Equal("processed", file["status"].Str());
     }
@@ -164,7 +164,7 @@ public sealed class UploadTests(SharedIntake intake)
     public async Task TwoUploadsOfTheSameBytesGetTwoIds()
     {
         using var client = _app.CreateClient(_app.NewTenant().Key);
-        var bytes = Jsonl.File(Jsonl.Request("a"));
+        var bytes = TestJsonl.File(TestJsonl.Request("a"));
 
         Assert.NotEqual((await UploadAsync(client, bytes))["id"].Str(), (await UploadAsync(client, bytes))["id"].Str());
     }
