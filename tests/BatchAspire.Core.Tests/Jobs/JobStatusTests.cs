@@ -6,11 +6,11 @@ using StackExchange.Redis;
 namespace BatchAspire.Core.Tests.Jobs;
 
 /// <summary>The status rules exist twice, in C# (JobStatus) and in the scripts' library (lib/job_status.lua): they must agree.</summary>
-public sealed class JobStatusTests : IAsyncLifetime
+public sealed class JobStatusTests(RedisFixture fixture) : IAsyncLifetime
 {
-    private LocalRedisServer _redis = null!;
+    private IsolatedRedis _redis = null!;
 
-    public async ValueTask InitializeAsync() => _redis = await LocalRedisServer.StartAsync(TestContext.Current.CancellationToken);
+    public async ValueTask InitializeAsync() => _redis = await fixture.IsolatedAsync(TestContext.Current.CancellationToken);
 
     public async ValueTask DisposeAsync() => await _redis.DisposeAsync();
 
@@ -26,8 +26,8 @@ public sealed class JobStatusTests : IAsyncLifetime
     public async Task TheScriptsAndJobStatusAgreeOnWhichStatusesAreTerminal(string status)
     {
         var library = RedisScript.Source(typeof(RedisScript).Assembly, "lib/job_status");
-        var terminal = (long)await _redis.Multiplexer.GetDatabase().ScriptEvaluateAsync(library + "\nreturn is_terminal(ARGV[1]) and 1 or 0", [], [status]);
-        var stopping = (long)await _redis.Multiplexer.GetDatabase().ScriptEvaluateAsync(library + "\nreturn is_stopping(ARGV[1], false) and 1 or 0", [], [status]);
+        var terminal = (long)await _redis.Db.ScriptEvaluateAsync(library + "\nreturn is_terminal(ARGV[1]) and 1 or 0", [], [status]);
+        var stopping = (long)await _redis.Db.ScriptEvaluateAsync(library + "\nreturn is_stopping(ARGV[1], false) and 1 or 0", [], [status]);
 
         Assert.Equal(JobStatus.IsTerminal(status), terminal == 1);
         Assert.Equal(JobStatus.IsTerminal(status) || status == JobStatus.Cancelling, stopping == 1);
@@ -57,7 +57,7 @@ public sealed class JobStatusTests : IAsyncLifetime
             local from, moved = job_move(KEYS[1], ARGV[1], ARGV[2])
             return {from, moved and 1 or 0}
             """).Text;
-        var db = _redis.Multiplexer.GetDatabase();
+        var db = _redis.Db;
         var key = "test:job:" + Guid.NewGuid().ToString("N");
         await db.HashSetAsync(key, [new("status", from)]);
 

@@ -4,15 +4,15 @@ using StackExchange.Redis;
 
 namespace BatchAspire.Core.Tests.Redis;
 
-public sealed class DueSetTests : IAsyncLifetime
+public sealed class DueSetTests(RedisFixture fixture) : IAsyncLifetime
 {
-    private LocalRedisServer _redis = null!;
+    private IsolatedRedis _redis = null!;
 
-    public async ValueTask InitializeAsync() => _redis = await LocalRedisServer.StartAsync(TestContext.Current.CancellationToken);
+    public async ValueTask InitializeAsync() => _redis = await fixture.IsolatedAsync(TestContext.Current.CancellationToken);
 
     public async ValueTask DisposeAsync() => await _redis.DisposeAsync();
 
-    private IDatabase Db => _redis.Multiplexer.GetDatabase();
+    private IDatabase Db => _redis.Db;
 
     private DueSet NewSet(out RedisKey key)
     {
