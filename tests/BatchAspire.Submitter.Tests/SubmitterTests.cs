@@ -1,8 +1,8 @@
 using System.Collections.Concurrent;
 using BatchAspire.Contracts;
 using BatchAspire.Core.Chunks;
-using BatchAspire.Core.Providers;
 using BatchAspire.Core.Redis;
+using BatchAspire.Providers;
 using BatchAspire.Submitter.Submitting;
 using MassTransit.Testing;
 using Microsoft.Extensions.DependencyInjection;

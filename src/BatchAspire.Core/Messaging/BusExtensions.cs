@@ -1,4 +1,5 @@
 using BatchAspire.Contracts;
+using BatchAspire.Core.Faults;
 using MassTransit;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -38,7 +39,8 @@ public static class BusPolicies
 {
     /// <summary>
     /// Two retry layers. Inside, an outage of something the message needs (Redis unreachable or loading, the
-    /// provider answering 5xx/429 or not at all, the blob store unreachable or full) is retried for as long as it lasts, backing off to one try every
+    /// provider answering 5xx/429 or not at all, the blob store unreachable or full: whatever <see cref="FaultRule"/>
+    /// calls transient) is retried for as long as it lasts, backing off to one try every
     /// <see cref="MaxOutageRetryInterval"/>: the message stays unacknowledged in RabbitMQ meanwhile, so a crash still
     /// hands it to another consumer, and nothing is given up because an outage outlasted a retry budget. Outside,
     /// any other fault gets short exponential retries; after the last one the message goes to the endpoint's
@@ -59,7 +61,7 @@ public static class BusPolicies
         });
         bus.UseMessageRetry(retry =>
         {
-            retry.Handle<Exception>(TransientFaults.IsOutage);
+            retry.Handle<Exception>(FaultRule.IsTransient);
             retry.Exponential(int.MaxValue, TimeSpan.FromMilliseconds(200), MaxOutageRetryInterval, TimeSpan.FromMilliseconds(500));
         });
         bus.UseInMemoryOutbox(context);
@@ -67,35 +69,4 @@ public static class BusPolicies
 
     /// <summary>The longest wait between two tries of a message held up by an outage.</summary>
     public static readonly TimeSpan MaxOutageRetryInterval = TimeSpan.FromSeconds(15);
-}
-
-/// <summary>Which exceptions mean "something this message needs is down for now", as opposed to a fault of the message or the code.</summary>
-public static class TransientFaults
-{
-    private static readonly string[] RedisTransientErrors = ["LOADING", "BUSY", "TRYAGAIN", "MASTERDOWN", "READONLY", "CLUSTERDOWN"];
-
-    public static bool IsOutage(Exception exception)
-    {
-        for (var e = exception; e is not null; e = e.InnerException)
-        {
-            switch (e)
-            {
-                case StackExchange.Redis.RedisConnectionException or StackExchange.Redis.RedisTimeoutException:
-                case StackExchange.Redis.RedisServerException server when RedisTransientErrors.Any(p => server.Message.StartsWith(p, StringComparison.Ordinal)):
-                case BatchAspire.Core.Providers.ProviderCallException { IsTransient: true }:
-                case HttpRequestException or TimeoutException or IOException:
-                case Polly.Timeout.TimeoutRejectedException:
-                // The provider client's circuit breaker opened after many failures: the provider is down for now, and
-                // the breaker lets calls through again on its own.
-                case Polly.CircuitBreaker.BrokenCircuitException:
-                // The blob store unreachable, or full: work waits until it answers or has room again (a full disk is
-                // an operator's to mend; the message must not be given up meanwhile).
-                case BatchAspire.Storage.BlobStoreUnavailableException or BatchAspire.Storage.BlobStoreFullException:
-                    return true;
-                case AggregateException aggregate when aggregate.InnerExceptions.Any(IsOutage):
-                    return true;
-            }
-        }
-        return false;
-    }
 }

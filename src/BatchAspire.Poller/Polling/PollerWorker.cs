@@ -2,6 +2,7 @@ using BatchAspire.Contracts;
 using BatchAspire.Core.Polling;
 using BatchAspire.Core.Providers;
 using BatchAspire.Core.Telemetry;
+using BatchAspire.Providers;
 using MassTransit;
 using Microsoft.Extensions.Options;
 

@@ -2,6 +2,7 @@ using BatchAspire.Core.Chunks;
 using BatchAspire.Core.Jobs;
 using BatchAspire.Core.Results;
 using BatchAspire.Core.Telemetry;
+using BatchAspire.Providers;
 using MassTransit;
 using Microsoft.Extensions.Options;
 

@@ -1,6 +1,6 @@
 using BatchAspire.Core.Files;
-using BatchAspire.Core.Providers;
 using BatchAspire.Core.Redis;
+using BatchAspire.Providers;
 using Microsoft.Extensions.Options;
 using StackExchange.Redis;
 

@@ -1,7 +1,7 @@
 using BatchAspire.Core.Chunks;
 using BatchAspire.Core.Pricing;
-using BatchAspire.Core.Providers;
 using BatchAspire.Core.Results;
+using BatchAspire.Providers;
 using BatchAspire.Results.Consumers;
 using BatchAspire.Results.Processing;
 using MassTransit;

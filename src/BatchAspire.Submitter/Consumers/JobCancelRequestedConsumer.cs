@@ -2,6 +2,7 @@ using BatchAspire.Contracts;
 using BatchAspire.Core.Chunks;
 using BatchAspire.Core.Jobs;
 using BatchAspire.Core.Telemetry;
+using BatchAspire.Providers;
 using BatchAspire.Submitter.Submitting;
 using MassTransit;
 

@@ -2,12 +2,14 @@ using System.Diagnostics;
 using System.Globalization;
 using BatchAspire.Contracts;
 using BatchAspire.Core.Chunks;
+using BatchAspire.Core.Faults;
 using BatchAspire.Core.Files;
 using BatchAspire.Core.Jobs;
 using BatchAspire.Core.Polling;
 using BatchAspire.Core.Providers;
 using BatchAspire.Core.Redis;
 using BatchAspire.Core.Telemetry;
+using BatchAspire.Providers;
 using MassTransit;
 using Microsoft.Extensions.Options;
 
@@ -84,7 +86,7 @@ public sealed class ChunkSubmitter(
             {
                 fileId = chunk.ProviderFileId ?? await UploadAsync(chunk, job, leaseLost.Token);
             }
-            catch (ProviderCallException exception) when (IsRejection(exception))
+            catch (ProviderCallException exception) when (FaultRule.Classify(exception) == FaultKind.ProviderRejected)
             {
                 return await RejectAsync(chunkId, exception, publish, ct);
             }
@@ -114,7 +116,7 @@ public sealed class ChunkSubmitter(
             {
                 return await DelayAsync(chunkId, 429);
             }
-            catch (ProviderCallException exception) when (IsRejection(exception))
+            catch (ProviderCallException exception) when (FaultRule.Classify(exception) == FaultKind.ProviderRejected)
             {
                 return await RejectAsync(chunkId, exception, publish, ct);
             }
@@ -281,13 +283,8 @@ public sealed class ChunkSubmitter(
         [ChunkMetadata.Attempt] = chunk.Attempt.ToString(CultureInfo.InvariantCulture),
     };
 
-    /// <summary>A 4xx other than 408/429: the provider answered and will not take this request as it is. (Status 0 is no answer.)</summary>
-    private static bool IsRejection(ProviderCallException exception) =>
-        exception.Status is >= 400 and < 500 && !exception.IsTransient;
-
-    // A network failure or timeout (not our own shutdown): the provider may or may not have acted.
+    // The provider may or may not have acted. A cancellation that ct did not cause is a timeout (or the lease lapsed);
+    // one it caused is our own shutdown, which the rule cannot tell apart.
     private static bool IsUnanswered(Exception exception, CancellationToken ct) =>
-        exception is HttpRequestException or TimeoutException or System.ClientModel.ClientResultException
-        || (exception is OperationCanceledException && !ct.IsCancellationRequested)
-        || exception is Polly.Timeout.TimeoutRejectedException;
+        FaultRule.Classify(exception) == FaultKind.NoAnswer || (exception is OperationCanceledException && !ct.IsCancellationRequested);
 }

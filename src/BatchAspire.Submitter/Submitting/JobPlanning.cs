@@ -3,6 +3,7 @@ using BatchAspire.Core.Chunks;
 using BatchAspire.Core.Files;
 using BatchAspire.Core.Jobs;
 using BatchAspire.Core.Telemetry;
+using BatchAspire.Providers;
 using MassTransit;
 using Microsoft.Extensions.Options;
 

@@ -1,6 +1,6 @@
 using BatchAspire.Core.Chunks;
 using BatchAspire.Core.Polling;
-using BatchAspire.Core.Providers;
+using BatchAspire.Providers;
 using BatchAspire.Submitter.Consumers;
 using BatchAspire.Submitter.Submitting;
 using MassTransit;

@@ -1,9 +1,10 @@
 using System.ClientModel;
 using System.ClientModel.Primitives;
 using System.Text.Json;
+using BatchAspire.Core.Providers;
 using OpenAI.Batch;
 
-namespace BatchAspire.Core.Providers;
+namespace BatchAspire.Providers;
 
 #pragma warning disable OPENAI001 // the Batch API is experimental in the SDK
 
@@ -19,7 +20,7 @@ public sealed class ProviderBatches(BatchClient batches)
         CallAsync("retrieve batch", async options =>
         {
             var result = await batches.GetBatchAsync(providerBatchId, options).ConfigureAwait(false);
-            return ProviderBatchSnapshot.Parse(result.GetRawResponse().Content);
+            return ProviderBatchJson.Parse(result.GetRawResponse().Content);
         }, cancellationToken);
 
     /// <summary>Runs one SDK protocol call and replaces its exception with one that holds no provider message.</summary>

@@ -1,7 +1,7 @@
 using System.Collections.Concurrent;
 using Microsoft.Extensions.Logging;
 
-namespace BatchAspire.Poller.Tests.Support;
+namespace BatchAspire.Providers.Tests.Support;
 
 /// <summary>Keeps every log line (message and exception) at every level, to look for things that must not be there.</summary>
 public sealed class CapturingLoggerProvider : ILoggerProvider

@@ -1,9 +1,10 @@
 using BatchAspire.Contracts;
+using BatchAspire.Core.Chunks;
+using BatchAspire.Core.Faults;
 using BatchAspire.Core.Jobs;
-using BatchAspire.Core.Providers;
 using MassTransit;
 
-namespace BatchAspire.Core.Chunks;
+namespace BatchAspire.Providers;
 
 /// <summary>
 /// Stops a job's chunks for a user cancel (submitter) or an expiry (results): chunks without a provider batch are
@@ -54,7 +55,7 @@ public sealed class JobStopper(ChunkStore chunks, ProviderBatchCommands provider
             await provider.CancelBatchAsync(providerBatchId, ct);
             return true;
         }
-        catch (ProviderCallException exception) when (exception.Status is >= 400 and < 500 && !exception.IsTransient)
+        catch (ProviderCallException exception) when (FaultRule.Classify(exception) == FaultKind.ProviderRejected)
         {
             // 409/400: already terminal; 404: gone. Either way there is nothing left to cancel.
             return false;

@@ -2,7 +2,7 @@ using BatchAspire.Contracts;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Options;
 
-namespace BatchAspire.Core.Providers;
+namespace BatchAspire.Providers;
 
 /// <summary>
 /// Where the provider's OpenAI-compatible API lives (section <c>Provider</c>). Without a <see cref="BaseUrl"/>

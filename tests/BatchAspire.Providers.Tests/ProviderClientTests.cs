@@ -1,8 +1,10 @@
 using System.ClientModel;
 using System.Collections.Concurrent;
 using System.Text.Json;
+using BatchAspire.Core.Faults;
 using BatchAspire.Core.Providers;
-using BatchAspire.Poller.Tests.Support;
+using BatchAspire.Providers;
+using BatchAspire.Providers.Tests.Support;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -11,7 +13,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using OpenAI.Batch;
 
-namespace BatchAspire.Poller.Tests;
+namespace BatchAspire.Providers.Tests;
 
 #pragma warning disable OPENAI001 // the tests call the SDK's experimental Batch API directly to prove what the transport does
 
@@ -125,7 +127,7 @@ public sealed class ProviderClientTests : IAsyncLifetime
             host.Services.GetRequiredService<ProviderBatches>().GetBatchAsync("batch_down", TestContext.Current.CancellationToken));
 
         Assert.Equal(503, failure.Status);
-        Assert.True(failure.IsTransient);
+        Assert.Equal(FaultKind.ProviderTransient, FaultRule.Classify(failure));
         // One try and two retries. The SDK's own retries (3 by default) or a second handler would multiply this.
         Assert.Equal(3, _requests.Count);
     }
@@ -176,7 +178,7 @@ public sealed class ProviderClientTests : IAsyncLifetime
 
         Assert.Equal(401, failure.Status);
         Assert.Equal("invalid_api_key", failure.ErrorCode);
-        Assert.False(failure.IsTransient);
+        Assert.Equal(FaultKind.ProviderRejected, FaultRule.Classify(failure));
         Assert.DoesNotContain(ApiKey, failure.ToString());
         Assert.DoesNotContain("Incorrect API key", failure.ToString());
         Assert.Contains(logs.Lines, line => line.Contains("/v1/batches/batch_1"));   // the HttpClient did log the call

@@ -6,7 +6,7 @@ using Microsoft.Extensions.Http.Resilience;
 using Microsoft.Extensions.Options;
 using OpenAI;
 using OpenAI.Files;
-using BatchAspire.Core.Providers;
+using BatchAspire.Providers;
 
 namespace Microsoft.Extensions.Hosting;
 

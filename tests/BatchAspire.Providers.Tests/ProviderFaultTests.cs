@@ -1,47 +1,32 @@
 using System.ClientModel;
 using System.ClientModel.Primitives;
-using BatchAspire.Core.Providers;
-using Microsoft.Extensions.Hosting;
+using BatchAspire.Core.Faults;
 using OpenAI;
-using Polly.CircuitBreaker;
 
-namespace BatchAspire.Core.Tests.Messaging;
+namespace BatchAspire.Providers.Tests;
 
-public sealed class TransientFaultTests
+public sealed class ProviderFaultTests
 {
     public static TheoryData<Exception> Outages =>
     [
         new ProviderCallException("download file", 500, "server_error", null),
         new ProviderCallException("create batch", 429, null, "rate_limit_exceeded"),
-        new HttpRequestException("connection refused"),
-        new Polly.Timeout.TimeoutRejectedException(),
-        // The provider client's circuit breaker: open after a long run of 5xx, it fails calls without sending them.
-        new BrokenCircuitException(),
-        new IsolatedCircuitException(),
-        new InvalidOperationException("wrapped", new BrokenCircuitException()),
-        new StackExchange.Redis.RedisConnectionException(StackExchange.Redis.ConnectionFailureType.UnableToConnect, "down"),
-        // The blob store down, or out of room: work waits for it rather than giving a message up.
-        new BatchAspire.Storage.BlobStoreUnavailableException("azurite stopped"),
-        new BatchAspire.Storage.BlobStoreFullException("disk full"),
     ];
 
     public static TheoryData<Exception> Faults =>
     [
         new ProviderCallException("create batch", 400, "invalid_request_error", "invalid_value"),
-        new InvalidOperationException("a bug"),
-        new ArgumentException("bad message"),
-        new BatchAspire.Storage.BlobNotFoundException("jobs/x/runs/0.o.1.data"),
     ];
 
     [Theory]
     [MemberData(nameof(Outages))]
     public void AnOutageOfWhatAMessageNeedsIsRetriedForAsLongAsItLasts(Exception exception) =>
-        Assert.True(TransientFaults.IsOutage(exception));
+        Assert.True(FaultRule.IsTransient(exception));
 
     [Theory]
     [MemberData(nameof(Faults))]
     public void AFaultOfTheMessageOrTheCodeIsNotAnOutage(Exception exception) =>
-        Assert.False(TransientFaults.IsOutage(exception));
+        Assert.False(FaultRule.IsTransient(exception));
 
     [Fact]
     public async Task AProviderThatDoesNotAnswerIsAnOutage()
@@ -60,6 +45,19 @@ public sealed class TransientFaultTests
 
         var refused = await Assert.ThrowsAnyAsync<Exception>(() => commands.OpenContentAsync("file-abc", TestContext.Current.CancellationToken));
 
-        Assert.True(TransientFaults.IsOutage(refused), $"{refused.GetType().FullName}: {refused.Message}");
+        Assert.True(FaultRule.IsTransient(refused), $"{refused.GetType().FullName}: {refused.Message}");
     }
+
+    [Theory]
+    [InlineData(0, FaultKind.NoAnswer)]
+    [InlineData(400, FaultKind.ProviderRejected)]
+    [InlineData(401, FaultKind.ProviderRejected)]
+    [InlineData(404, FaultKind.ProviderRejected)]
+    [InlineData(408, FaultKind.ProviderTransient)]
+    [InlineData(409, FaultKind.ProviderRejected)]
+    [InlineData(429, FaultKind.ProviderTransient)]
+    [InlineData(500, FaultKind.ProviderTransient)]
+    [InlineData(503, FaultKind.ProviderTransient)]
+    public void AProviderCallFailureIsJudgedByItsStatus(int status, FaultKind kind) =>
+        Assert.Equal(kind, FaultRule.Classify(new ProviderCallException("cancel batch", status, null, null)));
 }

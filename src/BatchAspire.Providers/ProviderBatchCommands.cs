@@ -1,10 +1,11 @@
 using System.ClientModel;
 using System.ClientModel.Primitives;
 using System.Text.Json;
+using BatchAspire.Core.Providers;
 using OpenAI.Batch;
 using OpenAI.Files;
 
-namespace BatchAspire.Core.Providers;
+namespace BatchAspire.Providers;
 
 /// <summary>
 /// The provider calls of the submitter and results, over the official SDK: upload a chunk's input from a stream,
@@ -48,7 +49,7 @@ public sealed class ProviderBatchCommands(BatchClient batches, OpenAIFileClient 
             var operation = await batches.CreateBatchAsync(BinaryContent.Create(new BinaryData(body.ToArray())), waitUntilCompleted: false, options)
                 .ConfigureAwait(false);
 #pragma warning restore OPENAI001
-            return ProviderBatchSnapshot.Parse(operation.GetRawResponse().Content);
+            return ProviderBatchJson.Parse(operation.GetRawResponse().Content);
         }, cancellationToken);
 
     /// <summary>
@@ -71,7 +72,7 @@ public sealed class ProviderBatchCommands(BatchClient batches, OpenAIFileClient 
                     throw new ProviderProtocolException("The provider's batch list has no data array.");
                 foreach (var item in data.EnumerateArray())
                 {
-                    var batch = ProviderBatchSnapshot.Parse(item);
+                    var batch = ProviderBatchJson.Parse(item);
                     if (metadata.All(pair => batch.Metadata.TryGetValue(pair.Key, out var value) && value == pair.Value)) return batch;
                     if (item.TryGetProperty("created_at", out var created) && created.TryGetInt64(out var createdAt) && createdAt < oldest)
                         return null;
@@ -89,7 +90,7 @@ public sealed class ProviderBatchCommands(BatchClient batches, OpenAIFileClient 
             var operation = await CreateBatchOperation.RehydrateAsync(batches, providerBatchId, options.CancellationToken).ConfigureAwait(false);
 #pragma warning restore OPENAI001
             var result = await operation.CancelAsync(options).ConfigureAwait(false);
-            return ProviderBatchSnapshot.Parse(result.GetRawResponse().Content);
+            return ProviderBatchJson.Parse(result.GetRawResponse().Content);
         }, cancellationToken);
 
     /// <summary>GET /files/{id}/content as an unbuffered stream; disposing it releases the response.</summary>

@@ -9,7 +9,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
-namespace BatchAspire.Poller.Tests.Support;
+namespace BatchAspire.Testing;
 
 /// <summary>
 /// A minimal OpenAI-compatible provider on 127.0.0.1: answers GET /v1/batches/{id} with the batch object as
