@@ -219,13 +219,4 @@ public sealed class PollScheduleTests(RedisFixture fixture) : IAsyncLifetime
         Assert.Empty((await _schedule.ClaimAsync(5, TimeSpan.FromSeconds(30))).Claims);
         Assert.Equal(0, await Db.SortedSetLengthAsync(RedisKeys.PollDue));
     }
-
-    [Fact]
-    public void LuaKeyPartsBuildTheSameKeysAsRedisKeys()
-    {
-        var (prefix, chunkInfix, jobSuffix) = PollSchedule.LuaKeyParts();
-        const string jobId = "batch_abc.def";
-        Assert.Equal((string)RedisKeys.Chunk(ChunkIds.Create(jobId, 12))!, prefix + jobId + chunkInfix + "12");
-        Assert.Equal((string)RedisKeys.Job(jobId)!, prefix + jobId + jobSuffix);
-    }
 }
