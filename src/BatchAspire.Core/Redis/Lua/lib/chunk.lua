@@ -68,12 +68,13 @@ local function chunk_usage(key)
   return { tonumber(u[at + 1]) or 0, tonumber(u[at + 2]) or 0, tonumber(u[at + 3]) or 0, tonumber(u[at + 4]) or 0 }
 end
 
+-- Adds (sign 1) or takes back (sign -1) a chunk's usage. Zeros are skipped: Lua's -0 is no integer to HINCRBY.
 local function chunk_stats_add_usage(stats, usage, sign)
   if redis.call('EXISTS', stats) == 0 then return end
-  redis.call('HINCRBY', stats, 'input_tokens', sign * usage[1])
-  redis.call('HINCRBY', stats, 'cached_tokens', sign * usage[2])
-  redis.call('HINCRBY', stats, 'output_tokens', sign * usage[3])
-  redis.call('HINCRBY', stats, 'reasoning_tokens', sign * usage[4])
+  if usage[1] ~= 0 then redis.call('HINCRBY', stats, 'input_tokens', sign * usage[1]) end
+  if usage[2] ~= 0 then redis.call('HINCRBY', stats, 'cached_tokens', sign * usage[2]) end
+  if usage[3] ~= 0 then redis.call('HINCRBY', stats, 'output_tokens', sign * usage[3]) end
+  if usage[4] ~= 0 then redis.call('HINCRBY', stats, 'reasoning_tokens', sign * usage[4]) end
 end
 
 -- A poll's answer (p: status, total, completed, failed, interval_ms, and when reported usage {input, cached, output,
