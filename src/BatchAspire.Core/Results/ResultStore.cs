@@ -6,7 +6,6 @@ using BatchAspire.Core.Jobs;
 using BatchAspire.Core.Polling;
 using BatchAspire.Core.Pricing;
 using BatchAspire.Core.Redis;
-using BatchAspire.Core.Tenants;
 using BatchAspire.Storage;
 using StackExchange.Redis;
 

@@ -219,4 +219,22 @@ public sealed class PollScheduleTests(RedisFixture fixture) : IAsyncLifetime
         Assert.Empty((await _schedule.ClaimAsync(5, TimeSpan.FromSeconds(30))).Claims);
         Assert.Equal(0, await Db.SortedSetLengthAsync(RedisKeys.PollDue));
     }
+
+    [Fact]
+    public async Task AClaimerThatStalledPastItsLeaseFencesNothingAnotherHasClaimedSince()
+    {
+        var job = await TestJobs.SeedAsync(_redis.Multiplexer, null, 1);
+        var chunkId = job.ChunkIds[0];
+        // The first claimer takes the chunk with a short lease and stalls before fencing it; another claims it meanwhile.
+        var stalled = await new DueSet(_redis.Multiplexer, RedisKeys.PollDue).ClaimAsync(1, TimeSpan.FromMilliseconds(1));
+        await Task.Delay(20, TestContext.Current.CancellationToken);
+        var other = (await _schedule.ClaimAsync(1, TimeSpan.FromSeconds(30))).Claims.Single();
+
+        var late = await RedisScript.Load("poll/fence").EvaluateAsync(Db,
+            [RedisKeys.Chunk(chunkId), RedisKeys.Job(job.JobId), RedisKeys.PollFence, RedisKeys.PollDue], chunkId, stalled.NowMs + 1);
+
+        Assert.True(late.IsNull);
+        Assert.Equal(other.Fence, (long)await Db.HashGetAsync(RedisKeys.Chunk(chunkId), ChunkPollFields.Fence));
+        Assert.Equal(other.LeaseUntilMs, (long)(await Db.SortedSetScoreAsync(RedisKeys.PollDue, chunkId))!.Value);
+    }
 }

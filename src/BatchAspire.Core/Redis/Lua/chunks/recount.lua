@@ -7,12 +7,7 @@
 --#include lib/chunk.lua
 if redis.call('EXISTS', KEYS[1]) == 1 then return 'exists' end
 if redis.call('LLEN', KEYS[2]) ~= #KEYS - 2 then return 'moved' end
-chunk_stats_start(KEYS[1])
-redis.call('HSET', KEYS[1], 'chunks', #KEYS - 2)
-for i = 3, #KEYS do
-  if redis.call('HEXISTS', KEYS[i], 'results_done') == 1 then
-    redis.call('HINCRBY', KEYS[1], 'done', 1)
-    chunk_stats_add_usage(KEYS[1], chunk_usage(KEYS[i]), 1)
-  end
-end
+local chunk_keys = {}
+for i = 3, #KEYS do chunk_keys[#chunk_keys + 1] = KEYS[i] end
+chunk_stats_recount(KEYS[1], chunk_keys)
 return 'counted'

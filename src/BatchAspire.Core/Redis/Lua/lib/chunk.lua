@@ -77,6 +77,20 @@ local function chunk_stats_add_usage(stats, usage, sign)
   if usage[4] ~= 0 then redis.call('HINCRBY', stats, 'reasoning_tokens', sign * usage[4]) end
 end
 
+-- Counts the counters of a job planned before they existed from its chunks (chunk_keys: every chunk hash in the
+-- chunk list): each chunk, each done chunk and the usage of those.
+local function chunk_stats_recount(stats, chunk_keys)
+  chunk_stats_start(stats)
+  local done = 0
+  for _, key in ipairs(chunk_keys) do
+    if redis.call('HEXISTS', key, 'results_done') == 1 then
+      done = done + 1
+      chunk_stats_add_usage(stats, chunk_usage(key), 1)
+    end
+  end
+  redis.call('HSET', stats, 'chunks', #chunk_keys, 'done', done)
+end
+
 -- A poll's answer (p: status, total, completed, failed, interval_ms, and when reported usage {input, cached, output,
 -- reasoning, total}, output_file_id, error_file_id, errors). A chunk whose results are stored already counts in its
 -- job's usage: the counters follow a usage reported after that.
