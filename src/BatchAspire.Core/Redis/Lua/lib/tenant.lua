@@ -10,6 +10,12 @@ local function tenant_over(key, field, add, max)
   return false
 end
 
+-- Counts a stored file of `bytes` with no limit: a file the pipeline writes for a batch it admitted already.
+local function tenant_count_file(key, bytes)
+  redis.call('HINCRBY', key, 'bytes', bytes)
+  redis.call('HINCRBY', key, 'files', 1)
+end
+
 -- Counts a stored file of `bytes` unless it would pass max_bytes or max_files. Returns false when counted, else the
 -- limit passed and what the tenant uses of it.
 local function tenant_add_file(key, bytes, max_bytes, max_files)
@@ -17,8 +23,7 @@ local function tenant_add_file(key, bytes, max_bytes, max_files)
   if used then return 'StoredBytes', used end
   used = tenant_over(key, 'files', 1, max_files)
   if used then return 'Files', used end
-  redis.call('HINCRBY', key, 'bytes', bytes)
-  redis.call('HINCRBY', key, 'files', 1)
+  tenant_count_file(key, bytes)
   return false
 end
 
@@ -38,4 +43,10 @@ local function tenant_open_batch(key, requests, max_batches, max_requests)
   redis.call('HINCRBY', key, 'open_batches', 1)
   redis.call('HINCRBY', key, 'pending_requests', requests)
   return false
+end
+
+-- Stops counting an ended batch of `requests` requests as open work.
+local function tenant_close_batch(key, requests)
+  redis.call('HINCRBY', key, 'open_batches', -1)
+  redis.call('HINCRBY', key, 'pending_requests', -tonumber(requests))
 end
