@@ -3,9 +3,9 @@ namespace BatchAspire.Core.Jobs;
 /// <summary>
 /// Job hashes in Redis. Methods serving a client request take the tenant; another tenant's id answers like an unknown
 /// id. <see cref="GetAsync"/> is the workers' lookup by id. The job's life starts here: its creation and a client's
-/// cancel are transitions of this store, written by its scripts (<c>Redis/Lua/jobs/</c>) through <c>lib/job.lua</c>,
-/// the one writer of the job hash, whose table says which status may follow which (docs/architecture.md, "Who
-/// writes each record").
+/// cancel are named transitions of this store. Whatever moves a job, here or in a worker's store, its script writes
+/// the hash only through <c>Redis/Lua/lib/job.lua</c>, whose table says which status may follow which
+/// (docs/architecture.md, "Who writes each record").
 /// </summary>
 public interface IJobStore
 {
@@ -32,8 +32,8 @@ public interface IJobStore
     Task<JobPage?> ListAsync(string tenant, int limit, string? after, CancellationToken ct = default);
 
     /// <summary>
-    /// Moves a <c>validating</c>, <c>in_progress</c> or <c>finalizing</c> job to <c>cancelling</c>
-    /// (setting <c>cancelling_at</c> once) in one script; other statuses are left alone.
+    /// Moves a <c>validating</c>, <c>in_progress</c> or <c>finalizing</c> job to <c>cancelling</c> (setting
+    /// <c>cancelling_at</c> once) as lib/job.lua's table allows, in one script; other statuses are left alone.
     /// </summary>
     Task<CancelOutcome> RequestCancelAsync(string tenant, string jobId, long now, CancellationToken ct = default);
 

@@ -4,8 +4,9 @@ namespace BatchAspire.Core.Tests.Redis;
 
 /// <summary>
 /// One writer per record, read from the sources: each record kind's hash is written only by its library under
-/// <c>Redis/Lua/lib/</c>, and Lua lives in <c>.lua</c> files, not in C# strings. The rules cover the scripts and C#
-/// files listed here; a store joins the lists when its scripts move (issue 13), until the lists are all of src/.
+/// <c>Redis/Lua/lib/</c>, and Lua lives in <c>.lua</c> files, not in C# strings. The Lua rules cover the script
+/// folders listed here and the C# rule every file but those listed; the lists change as stores' scripts move
+/// (issue 13) until they cover all of src/.
 /// </summary>
 public sealed partial class RecordWriterTests
 {
@@ -22,14 +23,13 @@ public sealed partial class RecordWriterTests
     // Folders under Redis/Lua/ whose scripts follow the rule so far.
     private static readonly string[] CoveredFolders = ["lib", "jobs", "files", "due"];
 
-    // C# files whose Lua has moved to .lua files.
-    private static readonly string[] ConvertedCSharp =
+    // C# files whose Lua has not moved to .lua files yet (issue 13); every other file under src/ must hold none.
+    private static readonly string[] NotYetConverted =
     [
-        "src/BatchAspire.Core/Jobs/RedisJobStore.cs",
-        "src/BatchAspire.Core/Files/RedisFileStore.cs",
-        "src/BatchAspire.Core/Files/FileRecords.cs",
-        "src/BatchAspire.Core/Files/BlobDeletions.cs",
-        "src/BatchAspire.Core/Tenants/TenantQuota.cs",
+        "src/BatchAspire.Core/Chunks/ChunkStore.cs",
+        "src/BatchAspire.Core/Polling/PollSchedule.cs",
+        "src/BatchAspire.Core/Results/ResultStore.cs",
+        "src/BatchAspire.Results/Processing/ProviderFileDeletions.cs",
     ];
 
     private static readonly HashSet<string> WriteCommands = new(StringComparer.OrdinalIgnoreCase)
@@ -39,13 +39,19 @@ public sealed partial class RecordWriterTests
     };
 
     [Fact]
-    public void NoConvertedCSharpFileHoldsALuaScript()
+    public void NoCSharpFileHoldsALuaScriptButThoseNotConvertedYet()
     {
-        foreach (var path in ConvertedCSharp)
+        var files = Directory.EnumerateFiles(RepoPaths.Src, "*.cs", SearchOption.AllDirectories)
+            .Select(p => Path.GetRelativePath(RepoPaths.Root, p).Replace(Path.DirectorySeparatorChar, '/'))
+            .Where(p => !p.Contains("/bin/", StringComparison.Ordinal) && !p.Contains("/obj/", StringComparison.Ordinal))
+            .Except(NotYetConverted)
+            .ToList();
+        Assert.Contains("src/BatchAspire.Core/Jobs/RedisJobStore.cs", files);
+        foreach (var path in files)
         {
             var text = File.ReadAllText(Path.Combine(RepoPaths.Root, path));
-            Assert.False(text.Contains("redis.call", StringComparison.Ordinal), $"{path} holds Lua (redis.call); it belongs in Redis/Lua/");
-            Assert.False(text.Contains("LuaScript", StringComparison.Ordinal), $"{path} prepares a LuaScript; load a .lua file with RedisScript");
+            Assert.False(text.Contains("redis.call", StringComparison.Ordinal), $"{path} holds Lua (redis.call); it belongs in a .lua file under Redis/Lua/");
+            Assert.False(text.Contains("LuaScript.Prepare", StringComparison.Ordinal), $"{path} prepares a LuaScript; load a .lua file with RedisScript");
         }
     }
 
