@@ -32,6 +32,13 @@ public sealed partial class RecordWriterTests
         "src/BatchAspire.Results/Processing/ProviderFileDeletions.cs",
     ];
 
+    // Script folders whose scripts one C# class runs: that class is the record's one writer on the C# side.
+    private static readonly (string Folder, string Runner)[] ScriptRunners =
+    [
+        ("jobs", "src/BatchAspire.Core/Jobs/RedisJobStore.cs"),
+        ("files", "src/BatchAspire.Core/Files/FileRecords.cs"),
+    ];
+
     private static readonly HashSet<string> WriteCommands = new(StringComparer.OrdinalIgnoreCase)
     {
         "HSET", "HSETNX", "HMSET", "HINCRBY", "HINCRBYFLOAT", "HDEL", "DEL", "UNLINK", "SET", "RENAME", "RENAMENX",
@@ -41,17 +48,29 @@ public sealed partial class RecordWriterTests
     [Fact]
     public void NoCSharpFileHoldsALuaScriptButThoseNotConvertedYet()
     {
-        var files = Directory.EnumerateFiles(RepoPaths.Src, "*.cs", SearchOption.AllDirectories)
-            .Select(p => Path.GetRelativePath(RepoPaths.Root, p).Replace(Path.DirectorySeparatorChar, '/'))
-            .Where(p => !p.Contains("/bin/", StringComparison.Ordinal) && !p.Contains("/obj/", StringComparison.Ordinal))
-            .Except(NotYetConverted)
-            .ToList();
+        var files = SourceFiles().Except(NotYetConverted).ToList();
         Assert.Contains("src/BatchAspire.Core/Jobs/RedisJobStore.cs", files);
         foreach (var path in files)
         {
             var text = File.ReadAllText(Path.Combine(RepoPaths.Root, path));
             Assert.False(text.Contains("redis.call", StringComparison.Ordinal), $"{path} holds Lua (redis.call); it belongs in a .lua file under Redis/Lua/");
             Assert.False(text.Contains("LuaScript.Prepare", StringComparison.Ordinal), $"{path} prepares a LuaScript; load a .lua file with RedisScript");
+        }
+    }
+
+    [Fact]
+    public void OneClassRunsTheScriptsOfEachRecord()
+    {
+        var loads = SourceFiles()
+            .SelectMany(path => ScriptLoad().Matches(File.ReadAllText(Path.Combine(RepoPaths.Root, path))).Select(m => (Path: path, Folder: m.Groups[1].Value)))
+            .ToList();
+        foreach (var (folder, runner) in ScriptRunners)
+        {
+            Assert.Contains((runner, folder), loads);
+            foreach (var load in loads.Where(l => l.Folder == folder))
+            {
+                Assert.True(load.Path == runner, $"{load.Path} runs a script of {folder}/; only {runner} may");
+            }
         }
     }
 
@@ -119,6 +138,12 @@ public sealed partial class RecordWriterTests
         }
     }
 
+    // The C# files of src/, as paths from the repository root with '/'.
+    private static IEnumerable<string> SourceFiles() =>
+        Directory.EnumerateFiles(RepoPaths.Src, "*.cs", SearchOption.AllDirectories)
+            .Select(p => Path.GetRelativePath(RepoPaths.Root, p).Replace(Path.DirectorySeparatorChar, '/'))
+            .Where(p => !p.Contains("/bin/", StringComparison.Ordinal) && !p.Contains("/obj/", StringComparison.Ordinal));
+
     private static IEnumerable<(string Path, string Name, string Folder, string Text)> Covered()
     {
         var root = Path.Combine("src", "BatchAspire.Core", "Redis", "Lua") + Path.DirectorySeparatorChar;
@@ -158,6 +183,10 @@ public sealed partial class RecordWriterTests
             yield return (starts[i].Groups[1].Value, text[starts[i].Index..end]);
         }
     }
+
+    // RedisScript.Load("jobs/create")
+    [GeneratedRegex(@"RedisScript\.Load\(""(\w+)/")]
+    private static partial Regex ScriptLoad();
 
     [GeneratedRegex(@"(\d+)\s+(.+?)(?=,\s*\d+\s|$)")]
     private static partial Regex KeyEntry();
