@@ -30,7 +30,7 @@ public sealed class JobFinalizer(
     ILogger<JobFinalizer> logger)
 {
     /// <summary>Ends the job if it is ready. <paramref name="force"/>: an expiring job whose grace is over ends with what it has.</summary>
-    public async Task<bool> TryFinalizeAsync(string jobId, bool force, IPublishEndpoint publish, CancellationToken ct)
+    public async Task<bool> TryFinalizeAsync(string jobId, bool force, CancellationToken ct)
     {
         var job = await jobs.GetAsync(jobId, ct);
         if (job is null || JobStatus.IsTerminal(job.Status)) return false;
@@ -74,7 +74,6 @@ public sealed class JobFinalizer(
         if (!commit.Won)
         {
             logger.LostFinalize(jobId, commit.Status ?? "");
-            if (commit.Status is { } ended) await publish.Publish(new JobFinished { JobId = jobId, Status = ended }, ct);
             return false;
         }
         activity?.SetTag("batchaspire.lines_moved", output.MovedLines + errors.MovedLines);
@@ -90,7 +89,6 @@ public sealed class JobFinalizer(
             activity?.SetTag("batchaspire.cost_usd", c.BatchUsd.ToString("0.######", CultureInfo.InvariantCulture));
         }
         logger.JobEnded(jobId, status, output.Lines, errors.Lines);
-        await publish.Publish(new JobFinished { JobId = jobId, Status = status }, ct);
         return true;
     }
 

@@ -190,7 +190,7 @@ public sealed class PollScheduleTests(RedisFixture fixture) : IAsyncLifetime
         Assert.True(await _schedule.CompleteAsync(claim));
         Assert.Null(await Db.SortedSetScoreAsync(RedisKeys.PollDue, chunkId));
 
-        // A redelivered ChunkSubmitted must not start polling a finished chunk again.
+        // A redelivered ChunkReady (the submitter re-schedules a chunk it finds submitted) must not start polling a finished chunk again.
         Assert.False(await _schedule.ScheduleAsync(chunkId, DateTimeOffset.UtcNow));
         Assert.Null(await Db.SortedSetScoreAsync(RedisKeys.PollDue, chunkId));
     }

@@ -40,6 +40,16 @@ local function job_set_total_once(key, total)
   redis.call('HSETNX', key, 'request_total', total)
 end
 
+-- The statuses a job starts in: validating when the intake accepts it, failed when its input file fails the checks.
+local job_starts = { validating = true, failed = true }
+
+-- Creates the job hash at `key` with its sequence number, first status (one of job_starts) and `fields` (a flat
+-- list: name, value, ...). Every later status comes through job_move.
+local function job_create(key, seq, status, fields)
+  if not job_starts[status] then error('a job cannot start ' .. tostring(status)) end
+  redis.call('HSET', key, 'seq', seq, 'status', status, unpack(fields))
+end
+
 -- The outcome an ended job keeps (o: completed, failed, usage {input, cached, output, reasoning}, output_file_id and
 -- error_file_id ('' = none), cost_batch and cost_standard ('' = no price)), written when it ends.
 local function job_record_outcome(key, o, now_s)
