@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.Globalization;
 using BatchAspire.Core.Jobs;
+using BatchAspire.Core.Pricing;
 using BatchAspire.Core.Redis;
 using StackExchange.Redis;
 
@@ -23,9 +24,14 @@ public sealed class ChunkStore(IConnectionMultiplexer redis)
     private static readonly RedisScript RecordScript = RedisScript.Load("chunks/record_submission");
     private static readonly RedisScript CloseScript = RedisScript.Load("chunks/close");
     private static readonly RedisScript DelayScript = RedisScript.Load("chunks/delay");
+    private static readonly RedisScript RecountScript = RedisScript.Load("chunks/recount");
+    private static readonly RedisValue[] StatsFields =
+    [
+        ChunkStatsFields.Chunks, ChunkStatsFields.Done, ChunkStatsFields.InputTokens, ChunkStatsFields.CachedTokens,
+        ChunkStatsFields.OutputTokens, ChunkStatsFields.ReasoningTokens,
+    ];
 
     private readonly DueSet _delayed = new(redis, RedisKeys.DelayedChunks);
-    private readonly ChunkCounters _counters = new(redis);
 
     private IDatabase Db => redis.GetDatabase();
 
@@ -187,7 +193,34 @@ public sealed class ChunkStore(IConnectionMultiplexer redis)
     /// True when every chunk of the job has had its results stored (or the job has no chunks yet: false). One read of
     /// the job's chunk counters, however many chunks it has.
     /// </summary>
-    public async Task<bool> AllResultsDoneAsync(string jobId) => (await _counters.ReadAsync(jobId)).AllDone;
+    public async Task<bool> AllResultsDoneAsync(string jobId) => (await ReadStatsAsync(jobId)).AllDone;
+
+    /// <summary>
+    /// The job's chunk counters (<c>ba:{jobId}:chunkstats</c>), which the chunk scripts keep as they create chunks and
+    /// close their results, so finalizing costs one read per message instead of one per chunk. A job planned before
+    /// the counters existed has none: they are counted from its chunk list once (<c>chunks/recount.lua</c>), and kept
+    /// from then on.
+    /// </summary>
+    public async Task<ChunkStats> ReadStatsAsync(string jobId)
+    {
+        var db = Db;
+        var key = RedisKeys.JobChunkStats(jobId);
+        var values = await db.HashGetAsync(key, StatsFields);
+        // A planned job has its counters, a job not planned yet has no chunk list; only a job planned by an older
+        // version has a list and no counters.
+        while (values[0].IsNull)
+        {
+            var ids = await db.ListRangeAsync(RedisKeys.JobChunks(jobId));
+            if (ids.Length == 0) return new ChunkStats(0, 0, default);
+            RedisKey[] keys = [key, RedisKeys.JobChunks(jobId), .. ids.Select(id => RedisKeys.Chunk((string)id!))];
+            await RecountScript.EvaluateAsync(db, keys);
+            values = await db.HashGetAsync(key, StatsFields);
+        }
+        return new ChunkStats(Long(values[0]), Long(values[1]),
+            new TokenUsage(Long(values[2]), Long(values[3]), Long(values[4]), Long(values[5])));
+    }
+
+    private static long Long(RedisValue value) => value.IsNull ? 0 : (long)value;
 
     public static byte[] PackLines(IReadOnlyList<long> lines)
     {

@@ -30,7 +30,8 @@ public sealed class ResultStore(IConnectionMultiplexer redis, IBlobStore blobs, 
     private static readonly RedisScript StartExpiryScript = RedisScript.Load("results/start_expiry");
     private static readonly RedisScript CommitScript = RedisScript.Load("results/commit");
 
-    private readonly ChunkCounters _counters = new(redis);
+    // The job's chunk counters are the chunks' own records: read through ChunkStore, which runs the chunk scripts.
+    private readonly ChunkStore _chunks = new(redis);
 
     private IDatabase Db => redis.GetDatabase();
 
@@ -121,7 +122,7 @@ public sealed class ResultStore(IConnectionMultiplexer redis, IBlobStore blobs, 
     /// </summary>
     public async Task<TokenUsage> SumUsageAsync(string jobId)
     {
-        if (await _counters.ReadAsync(jobId) is { AllDone: true } stats) return stats.DoneUsage;
+        if (await _chunks.ReadStatsAsync(jobId) is { AllDone: true } stats) return stats.DoneUsage;
         var db = Db;
         var ids = await db.ListRangeAsync(RedisKeys.JobChunks(jobId));
         RedisValue[] fields =

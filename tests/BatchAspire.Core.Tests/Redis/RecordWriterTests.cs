@@ -5,8 +5,7 @@ namespace BatchAspire.Core.Tests.Redis;
 /// <summary>
 /// One writer per record, read from the sources: each record kind's hash is written only by its library under
 /// <c>Redis/Lua/lib/</c>, and Lua lives in <c>.lua</c> files, not in C# strings. The Lua rules cover the script
-/// folders listed here and the C# rule every file but those listed; the lists change as stores' scripts move
-/// (issue 13) until they cover all of src/.
+/// folders listed here, the C# rule every file of src/.
 /// </summary>
 public sealed partial class RecordWriterTests
 {
@@ -19,25 +18,20 @@ public sealed partial class RecordWriterTests
         new("the file hash", "lib/file.lua", "file_"),
         new("the tenant's usage", "lib/tenant.lua", "tenant_"),
         new("the chunk hash", "lib/chunk.lua", "chunk_"),
+        new("the job's chunk counters", "lib/chunkstats.lua", "chunkstats_"),
     ];
 
     // Folders under Redis/Lua/ whose scripts follow the rule so far.
-    private static readonly string[] CoveredFolders = ["lib", "jobs", "files", "due"];
-
-    // C# files whose Lua has not moved to .lua files yet (issue 13); every other file under src/ must hold none.
-    private static readonly string[] NotYetConverted =
-    [
-        "src/BatchAspire.Core/Chunks/ChunkStore.cs",
-        "src/BatchAspire.Core/Polling/PollSchedule.cs",
-        "src/BatchAspire.Core/Results/ResultStore.cs",
-        "src/BatchAspire.Results/Processing/ProviderFileDeletions.cs",
-    ];
+    private static readonly string[] CoveredFolders = ["lib", "jobs", "files", "due", "chunks", "poll", "results"];
 
     // Script folders whose scripts one C# class runs: that class is the record's one writer on the C# side.
     private static readonly (string Folder, string Runner)[] ScriptRunners =
     [
         ("jobs", "src/BatchAspire.Core/Jobs/RedisJobStore.cs"),
         ("files", "src/BatchAspire.Core/Files/FileRecords.cs"),
+        ("chunks", "src/BatchAspire.Core/Chunks/ChunkStore.cs"),
+        ("poll", "src/BatchAspire.Core/Polling/PollSchedule.cs"),
+        ("results", "src/BatchAspire.Core/Results/ResultStore.cs"),
     ];
 
     private static readonly HashSet<string> WriteCommands = new(StringComparer.OrdinalIgnoreCase)
@@ -47,9 +41,9 @@ public sealed partial class RecordWriterTests
     };
 
     [Fact]
-    public void NoCSharpFileHoldsALuaScriptButThoseNotConvertedYet()
+    public void NoCSharpFileHoldsALuaScript()
     {
-        var files = SourceFiles().Except(NotYetConverted).ToList();
+        var files = SourceFiles().ToList();
         Assert.Contains("src/BatchAspire.Core/Jobs/RedisJobStore.cs", files);
         foreach (var path in files)
         {
@@ -203,6 +197,6 @@ public sealed partial class RecordWriterTests
     private static partial Regex FunctionStart();
 
     // job_move(KEYS[1], ...
-    [GeneratedRegex(@"\b(job|file|tenant)_(\w+)\(\s*KEYS\[(\d+)\]")]
+    [GeneratedRegex(@"\b(job|file|tenant|chunk|chunkstats)_(\w+)\(\s*KEYS\[(\d+)\]")]
     private static partial Regex LibraryCall();
 }

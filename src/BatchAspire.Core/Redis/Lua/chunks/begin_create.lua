@@ -1,6 +1,6 @@
 -- The point of no return before a provider create: checks the lease and the job once more, records the uploaded file
 -- and stamps when the first create started (kept from then on), so whoever comes next looks up by metadata first.
--- KEYS: 1 chunk hash, 2 job hash
+-- KEYS: 1 the chunk hash, 2 the job hash
 -- ARGV: 1 lease token, 2 provider file id
 -- Returns: {'go', first create's start (unix ms), 1 if an earlier create may have reached the provider else 0} |
 --          {'submitted', provider batch id} | {'stopping'} | {'lost'}

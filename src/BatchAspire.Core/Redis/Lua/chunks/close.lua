@@ -1,5 +1,5 @@
 -- Closes a chunk that has no provider batch (it will never get one) and takes it out of the delayed chunks.
--- KEYS: 1 chunk hash, 2 delayed chunks
+-- KEYS: 1 the chunk hash, 2 ba:chunks:delayed
 -- ARGV: 1 close reason, 2 status, 3 chunk id
 -- Returns: {'closed', close reason (this call's or an earlier one's)} | {'submitted', provider batch id, its last
 --          status or ''} | {'missing'}

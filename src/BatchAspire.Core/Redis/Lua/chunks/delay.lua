@@ -1,6 +1,6 @@
 -- Puts a chunk in the delayed chunks, due after a delay; a capacity refusal doubles the delay per refusal in a row,
 -- up to a cap.
--- KEYS: 1 chunk hash, 2 delayed chunks
+-- KEYS: 1 the chunk hash, 2 ba:chunks:delayed
 -- ARGV: 1 chunk id, 2 delay (ms), 3 longest delay (ms), 4 '1' when this is a capacity refusal
 -- Returns: the delay chosen (ms)
 --#include lib/clock.lua

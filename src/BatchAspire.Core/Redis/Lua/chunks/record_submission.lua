@@ -1,6 +1,6 @@
 -- Records a chunk's provider batch once and takes the chunk out of the delayed chunks. A chunk closed meanwhile, or
 -- holding another batch, is left as it is.
--- KEYS: 1 chunk hash, 2 job hash, 3 delayed chunks
+-- KEYS: 1 the chunk hash, 2 the job hash, 3 ba:chunks:delayed
 -- ARGV: 1 provider batch id, 2 provider file id, 3 provider status, 4 chunk id
 -- Returns: {'recorded', job status or '', job expiring_at or ''} | {'exists', the batch recorded before} | {'closed'}
 --#include lib/clock.lua

@@ -1,5 +1,5 @@
 -- Gives a submit lease back; its watchdog entry in the delayed chunks stays unless asked.
--- KEYS: 1 chunk hash, 2 delayed chunks
+-- KEYS: 1 the chunk hash, 2 ba:chunks:delayed
 -- ARGV: 1 lease token, 2 '1' to take the chunk out of the delayed chunks too, 3 chunk id
 -- Returns: 1 released, 0 the token did not hold the lease
 --#include lib/chunk.lua

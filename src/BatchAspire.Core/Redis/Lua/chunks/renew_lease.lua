@@ -1,5 +1,5 @@
 -- Extends a submit lease (and its watchdog in the delayed chunks) if the token still holds it.
--- KEYS: 1 chunk hash, 2 delayed chunks
+-- KEYS: 1 the chunk hash, 2 ba:chunks:delayed
 -- ARGV: 1 lease token, 2 lease (ms), 3 chunk id
 -- Returns: 1 renewed, 0 the token no longer holds the lease
 --#include lib/clock.lua

@@ -1,6 +1,6 @@
 -- Takes the submit lease of a chunk that still needs a provider batch, and arms the watchdog: the chunk comes due in
 -- the delayed chunks a second after the lease lapses, so a submitter that dies mid-way is replaced.
--- KEYS: 1 chunk hash, 2 job hash, 3 delayed chunks
+-- KEYS: 1 the chunk hash, 2 the job hash, 3 ba:chunks:delayed
 -- ARGV: 1 lease token, 2 lease (ms), 3 chunk id
 -- Returns: {'taken'} | {'submitted', provider batch id} | {'closed'} | {'busy', lease expiry (unix ms)} |
 --          {'stopping', job status} | {'missing'}

@@ -1,9 +1,7 @@
--- Writes to chunk hashes (ba:{jobId}:chunk:{n}, its :lines) and to the job's chunk counters (ba:{jobId}:chunkstats):
--- scripts change a chunk only through these functions, one per transition. The counters say how many chunks the job
--- has and how many have their results stored, with the usage of those, so "is the last chunk done" and the job's
--- usage cost one read instead of a walk over every chunk. They are kept in the script that makes each change; a job
--- planned before they existed has none until ChunkStore recounts them from the chunk list (once), so until then
--- nothing here counts for it.
+-- Writes to chunk hashes (ba:{jobId}:chunk:{n}, its :lines): scripts change a chunk only through these functions, one
+-- per transition; chunk_create is the one way a chunk is made. What a chunk changes in its job's chunk counters is
+-- counted here too, through lib/chunkstats.lua, in the same step.
+--#include lib/chunkstats.lua
 
 -- Creates a chunk: a range (first, count) or a list (count, its packed line indexes at lines_key), attempt and parent
 -- (the chunk it carries on, or false); appends it to the job's chunk list and counts it.
@@ -13,13 +11,7 @@ local function chunk_create(key, list, stats, id, kind, first, count, attempt, p
   if parent then redis.call('HSET', key, 'parent', parent) end
   if lines_key then redis.call('SET', lines_key, packed_lines) end
   redis.call('RPUSH', list, id)
-  if redis.call('EXISTS', stats) == 1 then redis.call('HINCRBY', stats, 'chunks', 1) end
-end
-
--- Starts the counters of a job being planned (its chunks are counted as chunk_create makes them).
-local function chunk_stats_start(stats)
-  redis.call('HSET', stats, 'chunks', 0, 'done', 0, 'input_tokens', 0, 'cached_tokens', 0, 'output_tokens', 0,
-    'reasoning_tokens', 0)
+  chunkstats_add_chunk(stats)
 end
 
 -- A submitter takes (or renews) the submit lease until until_ms.
@@ -68,29 +60,6 @@ local function chunk_usage(key)
   return { tonumber(u[at + 1]) or 0, tonumber(u[at + 2]) or 0, tonumber(u[at + 3]) or 0, tonumber(u[at + 4]) or 0 }
 end
 
--- Adds (sign 1) or takes back (sign -1) a chunk's usage. Zeros are skipped: Lua's -0 is no integer to HINCRBY.
-local function chunk_stats_add_usage(stats, usage, sign)
-  if redis.call('EXISTS', stats) == 0 then return end
-  if usage[1] ~= 0 then redis.call('HINCRBY', stats, 'input_tokens', sign * usage[1]) end
-  if usage[2] ~= 0 then redis.call('HINCRBY', stats, 'cached_tokens', sign * usage[2]) end
-  if usage[3] ~= 0 then redis.call('HINCRBY', stats, 'output_tokens', sign * usage[3]) end
-  if usage[4] ~= 0 then redis.call('HINCRBY', stats, 'reasoning_tokens', sign * usage[4]) end
-end
-
--- Counts the counters of a job planned before they existed from its chunks (chunk_keys: every chunk hash in the
--- chunk list): each chunk, each done chunk and the usage of those.
-local function chunk_stats_recount(stats, chunk_keys)
-  chunk_stats_start(stats)
-  local done = 0
-  for _, key in ipairs(chunk_keys) do
-    if redis.call('HEXISTS', key, 'results_done') == 1 then
-      done = done + 1
-      chunk_stats_add_usage(stats, chunk_usage(key), 1)
-    end
-  end
-  redis.call('HSET', stats, 'chunks', #chunk_keys, 'done', done)
-end
-
 -- A poll's answer (p: status, total, completed, failed, interval_ms, and when reported usage {input, cached, output,
 -- reasoning, total}, output_file_id, error_file_id, errors). A chunk whose results are stored already counts in its
 -- job's usage: the counters follow a usage reported after that.
@@ -109,8 +78,8 @@ local function chunk_polled(key, stats, p, now)
   if p.error_file_id ~= '' then redis.call('HSET', key, 'provider_error_file_id', p.error_file_id) end
   if p.errors ~= '' then redis.call('HSET', key, 'provider_errors', p.errors) end
   if counted then
-    chunk_stats_add_usage(stats, before, -1)
-    chunk_stats_add_usage(stats, chunk_usage(key), 1)
+    chunkstats_add_usage(stats, before, -1)
+    chunkstats_add_usage(stats, chunk_usage(key), 1)
   end
 end
 
@@ -131,8 +100,5 @@ local function chunk_results_done(key, stats, now, line_usage, successor, output
     'line_output_tokens', line_usage[3], 'line_reasoning_tokens', line_usage[4])
   if output_run ~= '' then redis.call('HSET', key, 'output_run', output_run) end
   if error_run ~= '' then redis.call('HSET', key, 'error_run', error_run) end
-  if redis.call('EXISTS', stats) == 1 then
-    redis.call('HINCRBY', stats, 'done', 1)
-    chunk_stats_add_usage(stats, chunk_usage(key), 1)
-  end
+  chunkstats_add_done(stats, chunk_usage(key))
 end

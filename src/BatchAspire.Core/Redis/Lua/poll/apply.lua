@@ -2,7 +2,7 @@
 -- ids; the job's live request_completed (by the change in this chunk's completed count) and its move to in_progress
 -- once a provider batch passed validation; and the chunk's next due time. A chunk someone took off the schedule (a
 -- cancel) is not put back by a late poll.
--- KEYS: 1 chunk hash, 2 job hash, 3 poll schedule, 4 job's chunk counters
+-- KEYS: 1 the chunk hash, 2 the job hash, 3 ba:poll:due, 4 the job's chunk counters
 -- ARGV: 1 chunk id, 2 fence, 3 provider status, 4 total, 5 completed, 6 failed, 7 '1' when usage is reported,
 --       8..12 usage (input, cached, output, reasoning, total tokens), 13 output file id, 14 error file id ('' = none),
 --       15 errors (JSON, '' = none), 16 '1' when the status means the job is running, 17 poll interval (ms),

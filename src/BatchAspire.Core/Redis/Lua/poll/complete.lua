@@ -1,5 +1,5 @@
 -- Takes a terminal chunk off the poll schedule for good, if the fence token is still the chunk's.
--- KEYS: 1 chunk hash, 2 poll schedule
+-- KEYS: 1 the chunk hash, 2 ba:poll:due
 -- ARGV: 1 chunk id, 2 fence
 -- Returns: 1 removed, 0 stale token
 --#include lib/clock.lua

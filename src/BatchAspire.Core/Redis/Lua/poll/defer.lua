@@ -1,6 +1,6 @@
 -- After a failed provider call: moves the chunk's due time out by the error back-off (base doubling per failure in a
 -- row, capped), if the fence token is still the chunk's.
--- KEYS: 1 chunk hash, 2 poll schedule
+-- KEYS: 1 the chunk hash, 2 ba:poll:due
 -- ARGV: 1 chunk id, 2 fence, 3 base delay (ms), 4 longest delay (ms)
 -- Returns: the delay chosen (ms), -1 for a stale token
 --#include lib/clock.lua

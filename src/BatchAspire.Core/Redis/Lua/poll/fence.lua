@@ -1,7 +1,7 @@
 -- Fences a chunk just claimed from the poll schedule (due/claim.lua) with a fresh token, which every later write for
 -- it checks. Only while the claim's lease is still the chunk's score: a claimer that stalled past its lease, after
 -- another took the chunk, gets nothing. A chunk whose hash is gone (its job's keys expired) leaves the schedule.
--- KEYS: 1 chunk hash, 2 job hash, 3 fence counter, 4 poll schedule
+-- KEYS: 1 the chunk hash, 2 the job hash, 3 ba:poll:fence, 4 ba:poll:due
 -- ARGV: 1 chunk id, 2 the claim's lease expiry (unix ms)
 -- Returns: false (not this claimer's, or dropped) | {fence, provider batch id, status, poll interval (ms), provider
 --          completed, provider failed, last polled (unix ms), job traceparent} (a field not set is false)

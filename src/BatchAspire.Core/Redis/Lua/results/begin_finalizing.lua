@@ -1,6 +1,6 @@
 -- Moves a running job to finalizing (once) while its files are written; a job that skipped in_progress still gets
 -- in_progress_at. A job that is stopping keeps its status but is stamped finalizing_at.
--- KEYS: 1 job hash
+-- KEYS: 1 the job hash
 -- ARGV: (none)
 -- Returns: 1
 --#include lib/clock.lua

@@ -2,8 +2,9 @@
 -- its terminal status with its outcome (counts, usage, cost, file ids), takes it out of the open jobs, lists the runs
 -- no file took for deletion and takes the files' staged parts off that list; the results hash and failure bitmap
 -- expire a while later (a straggling pass may still write to them).
--- KEYS: 1 job hash, 2 open jobs, 3 sequence, 4 tenant's files, 5 expiring files, 6 blobs to delete, 7 results hash,
---       8 failure bitmap, 9 tenant usage, 10 output file hash, 11 error file hash
+-- KEYS: 1 the job hash, 2 ba:jobs:open, 3 ba:seq, 4 the tenant's file list, 5 ba:files:expiring, 6 ba:blobs:delete,
+--       7 the results hash, 8 the failure bitmap, 9 the tenant's usage, 10 the file hash of the output file, 11 the
+--       file hash of the error file
 -- ARGV: 1 job id, 2 terminal status, 3 request_completed, 4 request_failed, 5..8 usage (input, cached, output,
 --       reasoning tokens), 9 cost in batch USD ('' = no price), 10 cost in standard USD, 11 tenant, 12 how long the
 --       results hash and bitmap stay (s), 13..20 output file: id ('' = no file), lines, bytes, parts, segments,
@@ -12,6 +13,8 @@
 -- Returns: {'won', status} | {'lost', the status the job had} | {'missing', ''}
 --#include lib/clock.lua
 --#include lib/job.lua
+--#include lib/file.lua
+--#include lib/tenant.lua
 local now = now_ms()
 local seconds = math.floor(now / 1000)
 local from, moved = job_move(KEYS[1], ARGV[2], seconds)
@@ -28,23 +31,21 @@ for f = 1, 2 do
   local id = ARGV[at]
   file_ids[f] = id
   if id ~= '' then
-    -- file record: written here until lib/file.lua takes it
     local seq = redis.call('INCR', KEYS[3])
-    redis.call('HSET', hash, 'tenant', ARGV[11], 'filename', ARGV[at + 5], 'purpose', ARGV[at + 6], 'bytes', ARGV[at + 2],
-      'created_at', seconds, 'lines', ARGV[at + 1], 'segments', ARGV[at + 4], 'parts', ARGV[at + 3], 'seq', seq)
+    local fields = {'tenant', ARGV[11], 'filename', ARGV[at + 5], 'purpose', ARGV[at + 6], 'bytes', ARGV[at + 2],
+      'created_at', seconds, 'lines', ARGV[at + 1], 'segments', ARGV[at + 4], 'parts', ARGV[at + 3]}
     if ARGV[at + 7] ~= '' then
-      redis.call('HSET', hash, 'expires_at', ARGV[at + 7])
+      fields[#fields + 1] = 'expires_at'
+      fields[#fields + 1] = ARGV[at + 7]
       redis.call('ZADD', KEYS[5], ARGV[at + 7], id)
     end
+    file_create(hash, seq, fields)
     redis.call('ZADD', KEYS[4], seq, id)
-    -- tenant usage
-    redis.call('HINCRBY', KEYS[9], 'bytes', ARGV[at + 2])
-    redis.call('HINCRBY', KEYS[9], 'files', 1)
+    tenant_count_file(KEYS[9], ARGV[at + 2])
   end
 end
--- tenant usage: the job's work is no longer open (counted when it was created validating).
-redis.call('HINCRBY', KEYS[9], 'open_batches', -1)
-redis.call('HINCRBY', KEYS[9], 'pending_requests', -tonumber(redis.call('HGET', KEYS[1], 'request_total') or '0'))
+-- The job's work is no longer open (counted when it was created validating).
+tenant_close_batch(KEYS[9], redis.call('HGET', KEYS[1], 'request_total') or '0')
 
 job_record_outcome(KEYS[1], {
   completed = ARGV[3], failed = ARGV[4], usage = {ARGV[5], ARGV[6], ARGV[7], ARGV[8]},

@@ -1,8 +1,9 @@
 -- Marks a chunk's results stored, once: records its line usage and the result runs of the pass that completed it
 -- (off the blob sweep's list), counts it done, creates its successor when one carries requests on (a retry, or a
 -- capacity re-send due later in the delayed chunks), and lists its provider files for deletion if asked.
--- KEYS: 1 chunk hash, 2 chunk list, 3 delayed chunks, 4 provider files to delete, 5 blobs to delete, 6 chunk counters,
---       with a successor also: 7 the successor's chunk hash, 8 its line list (chunk number = ARGV[6])
+-- KEYS: 1 the chunk hash, 2 the chunk list, 3 ba:chunks:delayed, 4 ba:provider:files:delete, 5 ba:blobs:delete,
+--       6 the job's chunk counters, 7 the chunk hash of the successor (passed only with one; its number is ARGV[6]),
+--       8 the successor's line indexes (likewise)
 -- ARGV: 1 job id, 2 successor kind ('retry' | 'capacity' | ''), 3 successor attempt, 4 successor's packed line indexes,
 --       5 successor's line count, 6 the successor's number (the chunk list's length the caller read), 7 capacity delay
 --       (ms), 8 chunk id, 9..12 line usage (input, cached, output, reasoning tokens), 13 output run, 14 error run ('' =

@@ -1,5 +1,5 @@
 -- Marks a job past its completion window (expiring_at, once). A job that is terminal or gone leaves the open jobs.
--- KEYS: 1 job hash, 2 open jobs
+-- KEYS: 1 the job hash, 2 ba:jobs:open
 -- ARGV: 1 job id
 -- Returns: 1 marked (now or before), 0 the job is terminal or gone
 --#include lib/clock.lua

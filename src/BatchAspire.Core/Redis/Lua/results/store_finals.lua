@@ -1,6 +1,6 @@
 -- Stores final results with HSETNX semantics: a line that has its final result keeps it, and its failure bit is set
 -- only together with the result that won.
--- KEYS: 1 results hash, 2 failure bitmap
+-- KEYS: 1 the results hash, 2 the failure bitmap
 -- ARGV: for each result three values: line index, '1' if a failure else '0', the result line
 -- Returns: how many results were new
 local stored = 0
