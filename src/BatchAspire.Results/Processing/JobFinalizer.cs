@@ -12,7 +12,9 @@ namespace BatchAspire.Results.Processing;
 
 /// <summary>
 /// Ends a job once its state says it is over — derived from what is stored, never from a counter a redelivery could
-/// double: <c>completed</c> when every chunk has its outcome stored and no request waits in a retry chunk (so every
+/// double (the job's chunk counters change in the script that stores a chunk's outcome, once per chunk, so reading
+/// them costs one read where walking every chunk on every message cost O(chunks²) per job):
+/// <c>completed</c> when every chunk has its outcome stored and no request waits in a retry chunk (so every
 /// request has its final result; assembly checks it line by line); <c>cancelled</c> or <c>expired</c> when every chunk
 /// is done (or, for an expiry, when its grace is over). Stages the output and error files in input order, then creates
 /// them and commits the job in one conditional script: if two writers race, one commit wins and the other's staged
