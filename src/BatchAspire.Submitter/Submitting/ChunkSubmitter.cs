@@ -32,6 +32,7 @@ public sealed class ChunkSubmitter(
     IFileStore files,
     ProviderBatchCommands provider,
     PollSchedule pollSchedule,
+    PollNotices pollNotices,
     JobStopper stopper,
     TimeProvider time,
     IOptions<SubmitterOptions> options,
@@ -175,6 +176,7 @@ public sealed class ChunkSubmitter(
             if (record.Result == RecordResult.ChunkClosed) return await AnnounceClosedAsync(chunk.Id, publish, ct);
         }
         await pollSchedule.ScheduleAsync(chunk.Id, time.GetUtcNow() + _options.FirstPollDelay);
+        pollNotices.Scheduled(chunk.Id);   // wakes idle pollers; a hint, the schedule is the truth
         await publish.Publish(new ChunkSubmitted { JobId = chunk.JobId, ChunkId = chunk.Id, ProviderBatchId = batch.Id }, ct);
         Activity.Current?.SetTag(TelemetryTags.ProviderBatchId, batch.Id);
         if (recovered) logger.ProviderBatchRecovered(chunk.Id, batch.Id);
@@ -186,6 +188,7 @@ public sealed class ChunkSubmitter(
     private async Task<SubmitOutcome> AnnounceSubmittedAsync(string chunkId, string providerBatchId, IPublishEndpoint publish, CancellationToken ct)
     {
         await pollSchedule.ScheduleAsync(chunkId, time.GetUtcNow() + _options.FirstPollDelay);
+        pollNotices.Scheduled(chunkId);
         await chunks.UndelayAsync(chunkId);
         await publish.Publish(new ChunkSubmitted { JobId = ChunkIds.JobOf(chunkId), ChunkId = chunkId, ProviderBatchId = providerBatchId }, ct);
         return SubmitOutcome.AlreadySubmitted;
