@@ -2,7 +2,8 @@ namespace BatchAspire.Contracts;
 
 // The namespace and type names below are the messages' identity on the wire
 // (urn:message:BatchAspire.Contracts:JobAccepted): do not move or rename them casually.
-// Messages carry ids only; payloads live in Redis.
+// Messages carry ids only: state lives in Redis, payload in the blob store. Every message has a consumer and one
+// meaning; docs/architecture.md (Messages) lists who publishes and who consumes each.
 
 /// <summary>The intake stored a job durably; the submitter may split and submit it.</summary>
 public sealed record JobAccepted
@@ -10,22 +11,14 @@ public sealed record JobAccepted
     public required string JobId { get; init; }
 }
 
-/// <summary>A chunk is ready to go to the provider (a first attempt, or a retry of failed requests).</summary>
+/// <summary>A planned chunk is ready to go to the provider: its first attempt, or again after a delay (a refused create, a capacity refusal, a submitter that died).</summary>
 public sealed record ChunkReady
 {
     public required string JobId { get; init; }
     public required string ChunkId { get; init; }
 }
 
-/// <summary>The provider accepted a chunk as a batch; the poller now watches it.</summary>
-public sealed record ChunkSubmitted
-{
-    public required string JobId { get; init; }
-    public required string ChunkId { get; init; }
-    public required string ProviderBatchId { get; init; }
-}
-
-/// <summary>A chunk's provider batch reached a terminal status.</summary>
+/// <summary>A chunk's provider batch reached a terminal status (completed, failed, expired, cancelled): its output and error files can be read.</summary>
 public sealed record ChunkFinished
 {
     public required string JobId { get; init; }
@@ -34,18 +27,21 @@ public sealed record ChunkFinished
     public required string ProviderStatus { get; init; }
 }
 
-/// <summary>Requests of a finished chunk failed for a transient reason and were put in a new chunk.</summary>
-public sealed record RequestsRetryable
+/// <summary>
+/// A chunk closed without a provider batch (a cancel or an expiry reached it before it was submitted): it never will
+/// have one, and its requests end with the chunk's close reason.
+/// </summary>
+public sealed record ChunkClosed
 {
     public required string JobId { get; init; }
     public required string ChunkId { get; init; }
 }
 
-/// <summary>Every request of a job is final and its output and error files are written.</summary>
-public sealed record JobFinished
+/// <summary>Requests of a finished chunk failed for a transient reason or expired, and were put in a successor chunk to submit.</summary>
+public sealed record RequestsRetryable
 {
     public required string JobId { get; init; }
-    public required string Status { get; init; }
+    public required string ChunkId { get; init; }
 }
 
 /// <summary>A user asked to cancel a job.</summary>

@@ -33,14 +33,10 @@ internal static partial class IntakeLog
     [LoggerMessage(Level = LogLevel.Warning, Message = "Job {JobId} stayed cancelling too long; published JobCancelRequested again")]
     public static partial void CancelRepublished(ILogger logger, string jobId);
 
-    [LoggerMessage(Level = LogLevel.Error, Message = "Looking for stranded validating or cancelling jobs failed")]
-    public static partial void RepublishFailed(ILogger logger, Exception exception);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Deleted {Count} expired files")]
     public static partial void ExpiredFilesDeleted(ILogger logger, int count);
 
-    [LoggerMessage(Level = LogLevel.Error, Message = "Deleting expired files failed; the next sweep tries again")]
-    public static partial void ExpiredFileSweepFailed(ILogger logger, Exception exception);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "No API keys are configured (Intake:ApiKeys): every request will get 401")]
     public static partial void NoApiKeys(ILogger logger);

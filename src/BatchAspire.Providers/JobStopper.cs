@@ -8,7 +8,7 @@ namespace BatchAspire.Providers;
 
 /// <summary>
 /// Stops a job's chunks for a user cancel (submitter) or an expiry (results): chunks without a provider batch are
-/// closed — they will never get one — and announced with <see cref="ChunkFinished"/> (no provider batch id), so
+/// closed — they will never get one — and announced with <see cref="ChunkClosed"/>, so
 /// results can count them done; open provider batches are cancelled, and the poller publishes their
 /// <see cref="ChunkFinished"/> when the provider has ended them with their partial output. Idempotent: closed
 /// chunks are announced again (results ignores what it has), and cancelling an ended batch is a no-op.
@@ -31,13 +31,7 @@ public sealed class JobStopper(ChunkStore chunks, ProviderBatchCommands provider
             {
                 case CloseResult.Closed:
                     closed++;
-                    await publish.Publish(new ChunkFinished
-                    {
-                        JobId = jobId,
-                        ChunkId = chunkId,
-                        ProviderBatchId = "",
-                        ProviderStatus = why.Status,
-                    }, ct);
+                    await publish.Publish(new ChunkClosed { JobId = jobId, ChunkId = chunkId }, ct);
                     break;
                 case CloseResult.Submitted when !JobStatus.IsTerminal(outcome.Detail) && outcome.Detail != JobStatus.Cancelling:
                     if (await TryCancelAsync(outcome.ProviderBatchId!, ct)) cancelled++;

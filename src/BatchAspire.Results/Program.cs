@@ -7,7 +7,7 @@ builder.AddBlobStore();                                 // payload: result runs 
 builder.Services.AddBatchStores();                      // files and jobs: metadata in Redis, payload in blobs
 builder.AddProviderClient();                            // downloads and cancels through the OpenAI SDK
 builder.AddResults();                                   // chunk results, job assembly, pricing, the expiry sweeper
-builder.AddBatchBus(bus => bus.AddResultsConsumers());  // ChunkFinished
+builder.AddBatchBus(bus => bus.AddResultsConsumers());  // ChunkFinished, ChunkClosed
 
 var app = builder.Build();
 app.MapDefaultEndpoints();

@@ -7,26 +7,29 @@ namespace BatchAspire.Providers.Tests;
 
 public sealed class ProviderFaultTests
 {
-    public static TheoryData<Exception> Outages =>
+    public static TheoryData<Exception> AsksForLater =>
     [
         new ProviderCallException("download file", 500, "server_error", null),
         new ProviderCallException("create batch", 429, null, "rate_limit_exceeded"),
     ];
 
-    public static TheoryData<Exception> Faults =>
+    public static TheoryData<Exception> Rejections =>
     [
         new ProviderCallException("create batch", 400, "invalid_request_error", "invalid_value"),
     ];
 
     [Theory]
-    [MemberData(nameof(Outages))]
-    public void AnOutageOfWhatAMessageNeedsIsRetriedForAsLongAsItLasts(Exception exception) =>
-        Assert.True(FaultRule.IsTransient(exception));
+    [MemberData(nameof(AsksForLater))]
+    public void AProviderAnswerThatAsksForLaterIsRetriedForAsLongAsItLasts(Exception exception) =>
+        Assert.Equal(FaultKind.ProviderTransient, FaultRule.Classify(exception));
 
     [Theory]
-    [MemberData(nameof(Faults))]
-    public void AFaultOfTheMessageOrTheCodeIsNotAnOutage(Exception exception) =>
+    [MemberData(nameof(Rejections))]
+    public void AProviderRejectionIsNotRetried(Exception exception)
+    {
+        Assert.Equal(FaultKind.ProviderRejected, FaultRule.Classify(exception));
         Assert.False(FaultRule.IsTransient(exception));
+    }
 
     [Fact]
     public async Task AProviderThatDoesNotAnswerIsAnOutage()

@@ -21,12 +21,8 @@ public sealed class BlobDeletions(IConnectionMultiplexer redis, IBlobStore blobs
     /// <summary>A sweep that claimed a prefix and failed to delete it tries again after this long.</summary>
     public static readonly TimeSpan RetryDelay = TimeSpan.FromMinutes(1);
 
-    // Claims due prefixes by moving them past the retry delay, so sweepers in several replicas do not share one.
-    private static readonly LuaScript ClaimScript = LuaScript.Prepare("""
-        local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, tonumber(ARGV[3]))
-        for _, prefix in ipairs(due) do redis.call('ZADD', KEYS[1], ARGV[2], prefix) end
-        return due
-        """);
+    // A claim moves a prefix past the retry delay, so sweepers in several replicas do not share one.
+    private readonly DueSet _due = new(redis, RedisKeys.BlobsToDelete);
 
     private IDatabase Db => redis.GetDatabase();
 
@@ -65,11 +61,9 @@ public sealed class BlobDeletions(IConnectionMultiplexer redis, IBlobStore blobs
     /// </summary>
     public async Task<int> SweepAsync(int max, CancellationToken ct = default)
     {
-        var now = time.GetUtcNow();
-        var due = (RedisValue[])(await Db.ScriptEvaluateAsync(ClaimScript.ExecutableScript, [RedisKeys.BlobsToDelete],
-            [now.ToUnixTimeMilliseconds(), (now + RetryDelay).ToUnixTimeMilliseconds(), max]))!;
-        await DeleteAsync(due.Select(p => (string)p!), ct);
+        var due = await _due.ClaimAsync(max, RetryDelay, now: time.GetUtcNow());
+        await DeleteAsync(due.Members.Select(m => m.Id), ct);
         await blobs.DeleteAbandonedAsync(PendingBound, ct);
-        return due.Length;
+        return due.Members.Count;
     }
 }

@@ -133,7 +133,7 @@ public sealed class FileUpload : IAsyncDisposable
         var part = await _part.CommitAsync(ct);
         try
         {
-            await FileCommit.CommitAsync(_db, FileId, _tenant, part, fields, _limits.Quota ?? TenantQuota.Unlimited);
+            await FileRecords.CommitAsync(_db, FileId, _tenant, part, fields, _limits.Quota ?? TenantQuota.Unlimited);
         }
         catch
         {

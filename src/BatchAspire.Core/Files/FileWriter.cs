@@ -92,7 +92,7 @@ public sealed class FileWriter : IAsyncDisposable
         try
         {
             // A file the system writes for the tenant counts toward its usage but is never refused.
-            await FileCommit.CommitAsync(_db, FileId, _tenant, part, fields, TenantQuota.Unlimited);
+            await FileRecords.CommitAsync(_db, FileId, _tenant, part, fields, TenantQuota.Unlimited);
         }
         catch
         {

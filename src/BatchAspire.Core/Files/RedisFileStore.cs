@@ -8,7 +8,8 @@ namespace BatchAspire.Core.Files;
 
 /// <summary>
 /// <see cref="IFileStore"/> with metadata in Redis and payload in the blob store (layout in docs/architecture.md):
-/// a file's hash names its <see cref="LinePart"/>s, which <see cref="LinePartReader"/> reads.
+/// a file's hash names its <see cref="LinePart"/>s, which <see cref="LinePartReader"/> reads. It writes the hash only
+/// through <see cref="FileRecords"/>.
 /// </summary>
 public sealed class RedisFileStore(IConnectionMultiplexer redis, IBlobStore blobs, TimeProvider time) : IFileStore
 {
@@ -20,27 +21,6 @@ public sealed class RedisFileStore(IConnectionMultiplexer redis, IBlobStore blob
         FileFields.Tenant, FileFields.Filename, FileFields.Purpose, FileFields.Bytes,
         FileFields.CreatedAt, FileFields.ExpiresAt, FileFields.Lines,
     ];
-
-    // Forgets the file and lists its blob prefixes for deletion in the same step, so a crash before the blobs are
-    // deleted leaves them to the sweep, never behind. Returns the parts, or false when it is not the tenant's.
-    private static readonly LuaScript DeleteScript = LuaScript.Prepare($$"""
-        if redis.call('HGET', KEYS[1], '{{FileFields.Tenant}}') ~= ARGV[1] then return false end
-        local parts = redis.call('HGET', KEYS[1], '{{FileFields.Parts}}') or ''
-        for part in string.gmatch(parts, '([^ ;]+) [^;]*') do redis.call('ZADD', KEYS[4], ARGV[3], part) end
-        local bytes = redis.call('HGET', KEYS[1], '{{FileFields.Bytes}}') or '0'
-        redis.call('DEL', KEYS[1])
-        redis.call('ZREM', KEYS[2], ARGV[2])
-        redis.call('ZREM', KEYS[3], ARGV[2])
-        redis.call('HINCRBY', KEYS[5], '{{TenantUsage.StoredBytes}}', -tonumber(bytes))
-        redis.call('HINCRBY', KEYS[5], '{{TenantUsage.Files}}', -1)
-        return parts
-        """);
-
-    // Only onto a file that still exists: one deleted while it was being analysed stays deleted.
-    private static readonly LuaScript StoreAnalysisScript = LuaScript.Prepare("""
-        if redis.call('EXISTS', KEYS[1]) == 1 then redis.call('HSET', KEYS[1], unpack(ARGV)) end
-        return 0
-        """);
 
     private IDatabase Db => redis.GetDatabase();
 
@@ -129,13 +109,12 @@ public sealed class RedisFileStore(IConnectionMultiplexer redis, IBlobStore blob
     public async Task<bool> DeleteAsync(string tenant, string fileId, CancellationToken ct = default)
     {
         if (!IsFileId(fileId)) return false;
-        RedisKey[] keys = [RedisKeys.File(fileId), RedisKeys.TenantFiles(tenant), RedisKeys.ExpiringFiles, RedisKeys.BlobsToDelete, RedisKeys.TenantUsage(tenant)];
-        var deleted = await Db.ScriptEvaluateAsync(DeleteScript.ExecutableScript, keys, [tenant, fileId, time.GetUtcNow().ToUnixTimeMilliseconds()]);
-        if (deleted.IsNull) return false;
+        var parts = await FileRecords.DeleteAsync(Db, tenant, fileId, time.GetUtcNow().ToUnixTimeMilliseconds());
+        if (parts is null) return false;
         // Listed already: a failure here leaves the blobs to the sweep.
         try
         {
-            await _deletions.DeleteAsync(LinePart.ParseAll((string?)deleted).Select(p => p.Prefix), ct);
+            await _deletions.DeleteAsync(parts.Select(p => p.Prefix), ct);
         }
         catch (Exception e) when (e is BlobStoreUnavailableException or IOException or RedisException)
         {
@@ -178,8 +157,7 @@ public sealed class RedisFileStore(IConnectionMultiplexer redis, IBlobStore blob
         var parts = LinePart.ParseAll(hash.GetValueOrDefault(FileFields.Parts));
         var analysis = await new FileAnalyzer(_reader, parts, fileId, (long)hash[FileFields.Lines], (int)maxLineBytes).AnalyzeAsync(ct);
         // Two first batches on one file may both analyse it: they store the same fields.
-        await db.ScriptEvaluateAsync(StoreAnalysisScript.ExecutableScript, [RedisKeys.File(fileId)],
-            [.. analysis.ToHashEntries().SelectMany(e => new[] { e.Name, e.Value })]);
+        await FileRecords.AddAnalysisAsync(db, fileId, analysis);
         return analysis;
     }
 

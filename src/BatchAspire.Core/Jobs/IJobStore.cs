@@ -1,20 +1,26 @@
 namespace BatchAspire.Core.Jobs;
 
 /// <summary>
-/// Job hashes in Redis as the intake needs them. Methods serving a client request take the tenant;
-/// another tenant's id answers like an unknown id. Workers update job fields through their own code
-/// with <see cref="JobFields"/>; <see cref="GetAsync"/> is their lookup by id.
+/// Job hashes in Redis. Methods serving a client request take the tenant; another tenant's id answers like an unknown
+/// id. <see cref="GetAsync"/> is the workers' lookup by id. The job's life starts here: its creation and a client's
+/// cancel are named transitions of this store. Whatever moves a job, here or in a worker's store, its script writes
+/// the hash only through <c>Redis/Lua/lib/job.lua</c>, whose table says which status may follow which
+/// (docs/architecture.md, "Who writes each record").
 /// </summary>
 public interface IJobStore
 {
     /// <summary>
-    /// Stores a new job atomically: the hash, the tenant's list and, when its status is
-    /// <c>validating</c>, <c>ba:jobs:validating</c> (scored by now, in ms) and the tenant's open-work counters.
-    /// Returns it as stored. Throws <see cref="Tenants.QuotaExceededException"/>, storing nothing, when a validating job
-    /// would take the tenant past <paramref name="quota"/>.
+    /// Accepts a job: stores it <c>validating</c> atomically with the tenant's list, <c>ba:jobs:validating</c> (scored by
+    /// now, in ms) and the tenant's open-work counters, and returns it as stored. Throws
+    /// <see cref="Tenants.QuotaExceededException"/>, storing nothing, when it would take the tenant past <paramref name="quota"/>.
     /// </summary>
-    Task<JobRecord> CreateAsync(string jobId, string tenant, IReadOnlyList<KeyValuePair<string, string>> fields,
-        Tenants.TenantQuota? quota = null, CancellationToken ct = default);
+    Task<JobRecord> CreateAsync(NewJob job, Tenants.TenantQuota? quota = null, CancellationToken ct = default);
+
+    /// <summary>
+    /// Stores a job whose input file failed the checks: <c>failed</c> from the start with <paramref name="errors"/>,
+    /// counting no requests and no open work. Returns it as stored.
+    /// </summary>
+    Task<JobRecord> CreateFailedAsync(NewJob job, IReadOnlyList<Jsonl.LineError> errors, CancellationToken ct = default);
 
     /// <summary>Tenant-scoped lookup: another tenant's id answers null.</summary>
     Task<JobRecord?> FindAsync(string tenant, string jobId, CancellationToken ct = default);
@@ -26,8 +32,8 @@ public interface IJobStore
     Task<JobPage?> ListAsync(string tenant, int limit, string? after, CancellationToken ct = default);
 
     /// <summary>
-    /// Moves a <c>validating</c>, <c>in_progress</c> or <c>finalizing</c> job to <c>cancelling</c>
-    /// (setting <c>cancelling_at</c> once) in one script; other statuses are left alone.
+    /// Moves a <c>validating</c>, <c>in_progress</c> or <c>finalizing</c> job to <c>cancelling</c> (setting
+    /// <c>cancelling_at</c> once) as lib/job.lua's table allows, in one script; other statuses are left alone.
     /// </summary>
     Task<CancelOutcome> RequestCancelAsync(string tenant, string jobId, long now, CancellationToken ct = default);
 

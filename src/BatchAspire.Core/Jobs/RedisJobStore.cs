@@ -1,85 +1,90 @@
 using System.Globalization;
 using BatchAspire.Core.Files;
+using BatchAspire.Core.Jsonl;
 using BatchAspire.Core.Redis;
 using BatchAspire.Core.Tenants;
 using StackExchange.Redis;
 
 namespace BatchAspire.Core.Jobs;
 
-/// <summary>The Redis implementation of <see cref="IJobStore"/>.</summary>
+/// <summary>The Redis implementation of <see cref="IJobStore"/>; its scripts are <c>Redis/Lua/jobs/</c>.</summary>
 public sealed class RedisJobStore(IConnectionMultiplexer redis, TimeProvider time) : IJobStore
 {
-    // A job that starts validating is open work: it counts against the tenant's quota (checked here, so two creates
-    // cannot pass it together) until ResultStore's commit ends it. A job that failed validation is never counted.
-    private static readonly LuaScript CreateScript = LuaScript.Prepare($$"""
-        {{TenantUsage.LuaOver}}
-        if ARGV[2] ~= '' then
-          local used = over(KEYS[5], '{{TenantUsage.OpenBatches}}', 1, ARGV[4])
-          if used then return {'over', '{{QuotaLimit.OpenBatches}}', used} end
-          used = over(KEYS[5], '{{TenantUsage.PendingRequests}}', ARGV[3], ARGV[5])
-          if used then return {'over', '{{QuotaLimit.PendingRequests}}', used} end
-          redis.call('HINCRBY', KEYS[5], '{{TenantUsage.OpenBatches}}', 1)
-          redis.call('HINCRBY', KEYS[5], '{{TenantUsage.PendingRequests}}', ARGV[3])
-        end
-        local seq = redis.call('INCR', KEYS[4])
-        redis.call('HSET', KEYS[1], 'seq', seq, unpack(ARGV, 6))
-        redis.call('ZADD', KEYS[2], seq, ARGV[1])
-        if ARGV[2] ~= '' then redis.call('ZADD', KEYS[3], ARGV[2], ARGV[1]) end
-        return {'ok', seq}
-        """);
+    private static readonly RedisScript CreateScript = RedisScript.Load("jobs/create");
+    private static readonly RedisScript RequestCancelScript = RedisScript.Load("jobs/request_cancel");
+    private static readonly RedisScript StillWaitingScript = RedisScript.Load("jobs/still_waiting");
 
-    private static readonly LuaScript CancelScript = LuaScript.Prepare("""
-        local v = redis.call('HMGET', KEYS[1], 'tenant', 'status')
-        if v[1] ~= ARGV[1] then return {'', 0, 0} end
-        local s = v[2]
-        if s == 'validating' or s == 'in_progress' or s == 'finalizing' then
-          redis.call('HSET', KEYS[1], 'status', 'cancelling')
-          redis.call('HSETNX', KEYS[1], 'cancelling_at', ARGV[2])
-          redis.call('ZADD', KEYS[2], ARGV[4], ARGV[3])
-          return {s, 1, 1}
-        end
-        return {s, 1, 0}
-        """);
-
-    // Claims a job of a waiting set (validating, cancelling) while the job still has that status; drops it otherwise.
-    private static readonly LuaScript ClaimScript = LuaScript.Prepare("""
-        local score = redis.call('ZSCORE', KEYS[1], ARGV[1])
-        if not score or tonumber(score) > tonumber(ARGV[2]) then return 0 end
-        if redis.call('HGET', KEYS[2], 'status') == ARGV[4] then
-          redis.call('ZADD', KEYS[1], 'XX', ARGV[3], ARGV[1])
-          return 1
-        end
-        redis.call('ZREM', KEYS[1], ARGV[1])
-        return 0
-        """);
+    private readonly DueSet _validating = new(redis, RedisKeys.ValidatingJobs);
+    private readonly DueSet _cancelling = new(redis, RedisKeys.CancellingJobs);
 
     private IDatabase Db => redis.GetDatabase();
 
-    public async Task<JobRecord> CreateAsync(string jobId, string tenant, IReadOnlyList<KeyValuePair<string, string>> fields,
-        TenantQuota? quota = null, CancellationToken ct = default)
+    public async Task<JobRecord> CreateAsync(NewJob job, TenantQuota? quota = null, CancellationToken ct = default)
     {
-        var values = new Dictionary<string, string>(fields) { [JobFields.Tenant] = tenant };
-        var validating = values.GetValueOrDefault(JobFields.Status) == JobStatus.Validating;
-        var requests = long.Parse(values.GetValueOrDefault(JobFields.RequestTotal) ?? "0", CultureInfo.InvariantCulture);
         quota ??= TenantQuota.Unlimited;
-        var args = new List<RedisValue>
-        {
-            jobId,
-            validating ? time.GetUtcNow().ToUnixTimeMilliseconds() : RedisValue.EmptyString,
-            requests, TenantUsage.Arg(quota.MaxOpenBatches), TenantUsage.Arg(quota.MaxPendingRequests),
-        };
-        foreach (var (name, value) in values) { args.Add(name); args.Add(value); }
-        RedisKey[] keys = [RedisKeys.Job(jobId), RedisKeys.TenantBatches(tenant), RedisKeys.ValidatingJobs, RedisKeys.Sequence, RedisKeys.TenantUsage(tenant)];
-        var reply = (RedisResult[])(await Db.ScriptEvaluateAsync(CreateScript.ExecutableScript, keys, [.. args]))!;
+        var fields = Describe(job);
+        fields.Add(new(JobFields.RequestTotal, Text(job.Requests)));
+        var validatingSince = time.GetUtcNow().ToUnixTimeMilliseconds();
+        var reply = await StoreAsync(job, JobStatus.Validating, fields, validatingSince,
+            job.Requests, TenantUsage.Arg(quota.MaxOpenBatches), TenantUsage.Arg(quota.MaxPendingRequests));
         if ((string)reply[0]! == "over")
         {
             var limit = Enum.Parse<QuotaLimit>((string)reply[1]!);
             throw new QuotaExceededException(limit, limit == QuotaLimit.OpenBatches ? quota.MaxOpenBatches!.Value : quota.MaxPendingRequests!.Value,
-                (long)reply[2], limit == QuotaLimit.OpenBatches ? 1 : requests);
+                (long)reply[2], limit == QuotaLimit.OpenBatches ? 1 : job.Requests);
         }
-        var seq = (long)reply[1];
-        values[JobFields.Sequence] = seq.ToString(CultureInfo.InvariantCulture);
-        return new JobRecord(jobId, values);
+        return Stored(job, JobStatus.Validating, fields, (long)reply[1]);
+    }
+
+    public async Task<JobRecord> CreateFailedAsync(NewJob job, IReadOnlyList<LineError> errors, CancellationToken ct = default)
+    {
+        // A job that never ran answers its checks' errors and counts no requests: it holds no open work.
+        var fields = Describe(job);
+        fields.Add(new(JobFields.FailedAt, Text(job.CreatedAt)));
+        fields.Add(new(JobFields.RequestTotal, "0"));
+        fields.Add(new(JobFields.Errors, FileAnalysis.WriteErrors(errors)));
+        var reply = await StoreAsync(job, JobStatus.Failed, fields, RedisValue.EmptyString, 0, -1, -1);
+        return Stored(job, JobStatus.Failed, fields, (long)reply[1]);
+    }
+
+    private async Task<RedisResult[]> StoreAsync(NewJob job, string status, List<KeyValuePair<string, string>> fields,
+        RedisValue validatingSince, long requests, RedisValue maxOpenBatches, RedisValue maxPendingRequests)
+    {
+        var args = new List<RedisValue>(6 + fields.Count * 2) { job.JobId, validatingSince, requests, maxOpenBatches, maxPendingRequests, status };
+        foreach (var (name, value) in fields) { args.Add(name); args.Add(value); }
+        RedisKey[] keys = [RedisKeys.Job(job.JobId), RedisKeys.TenantBatches(job.Tenant), RedisKeys.ValidatingJobs, RedisKeys.Sequence, RedisKeys.TenantUsage(job.Tenant)];
+        return (RedisResult[])(await CreateScript.EvaluateAsync(Db, keys, [.. args]))!;
+    }
+
+    // The fields every new job has, whatever its first status.
+    private static List<KeyValuePair<string, string>> Describe(NewJob job)
+    {
+        var fields = new List<KeyValuePair<string, string>>
+        {
+            new(JobFields.Tenant, job.Tenant),
+            new(JobFields.Endpoint, job.Endpoint),
+            new(JobFields.InputFileId, job.InputFileId),
+            new(JobFields.CompletionWindow, job.CompletionWindow),
+            new(JobFields.CreatedAt, Text(job.CreatedAt)),
+            new(JobFields.ExpiresAt, Text(job.ExpiresAt)),
+            new(JobFields.RequestCompleted, "0"),
+            new(JobFields.RequestFailed, "0"),
+        };
+        if (job.MetadataJson is { } metadata) fields.Add(new(JobFields.Metadata, metadata));
+        if (job.OutputExpiresAfterSeconds is { } expiry) fields.Add(new(JobFields.OutputExpiresAfterSeconds, Text(expiry)));
+        if (job.Model is { } model) fields.Add(new(JobFields.Model, model));
+        if (job.TraceParent is { } traceparent) fields.Add(new(JobFields.TraceParent, traceparent));
+        return fields;
+    }
+
+    private static JobRecord Stored(NewJob job, string status, List<KeyValuePair<string, string>> fields, long seq)
+    {
+        var values = new Dictionary<string, string>(fields)
+        {
+            [JobFields.Status] = status,
+            [JobFields.Sequence] = Text(seq),
+        };
+        return new JobRecord(job.JobId, values);
     }
 
     public async Task<JobRecord?> FindAsync(string tenant, string jobId, CancellationToken ct = default)
@@ -132,30 +137,28 @@ public sealed class RedisJobStore(IConnectionMultiplexer redis, TimeProvider tim
     public async Task<CancelOutcome> RequestCancelAsync(string tenant, string jobId, long now, CancellationToken ct = default)
     {
         if (!IsJobId(jobId)) return new CancelOutcome(false, null, false);
-        var result = (RedisResult[])(await Db.ScriptEvaluateAsync(CancelScript.ExecutableScript, [RedisKeys.Job(jobId), RedisKeys.CancellingJobs], [tenant, now, jobId, now * 1000]))!;
+        var result = (RedisResult[])(await RequestCancelScript.EvaluateAsync(Db, [RedisKeys.Job(jobId), RedisKeys.CancellingJobs], tenant, now, jobId, now * 1000))!;
         return (long)result[1] == 0
             ? new CancelOutcome(false, null, false)
             : new CancelOutcome(true, (string?)result[0], (long)result[2] == 1);
     }
 
     public Task<IReadOnlyList<string>> ClaimStaleValidatingAsync(DateTimeOffset olderThan, int max, CancellationToken ct = default) =>
-        ClaimStaleAsync(RedisKeys.ValidatingJobs, JobStatus.Validating, olderThan, max);
+        ClaimStaleAsync(_validating, JobStatus.Validating, olderThan, max);
 
     public Task<IReadOnlyList<string>> ClaimStaleCancellingAsync(DateTimeOffset olderThan, int max, CancellationToken ct = default) =>
-        ClaimStaleAsync(RedisKeys.CancellingJobs, JobStatus.Cancelling, olderThan, max);
+        ClaimStaleAsync(_cancelling, JobStatus.Cancelling, olderThan, max);
 
-    private async Task<IReadOnlyList<string>> ClaimStaleAsync(RedisKey set, string status, DateTimeOffset olderThan, int max)
+    // A claim with no lease moves a job's score to now: it comes due again once another whole bound has passed.
+    private async Task<IReadOnlyList<string>> ClaimStaleAsync(DueSet set, string status, DateTimeOffset olderThan, int max)
     {
+        var claim = await set.ClaimAsync(max, TimeSpan.Zero, now: time.GetUtcNow(), dueBefore: olderThan);
         var db = Db;
-        var threshold = olderThan.ToUnixTimeMilliseconds();
-        var candidates = await db.SortedSetRangeByScoreAsync(set, double.NegativeInfinity, threshold, take: max);
-        var now = time.GetUtcNow().ToUnixTimeMilliseconds();
-        var claimed = new List<string>();
-        foreach (var candidate in candidates)
+        var claimed = new List<string>(claim.Members.Count);
+        foreach (var member in claim.Members)
         {
-            var jobId = (string)candidate!;
-            var won = await db.ScriptEvaluateAsync(ClaimScript.ExecutableScript, [set, RedisKeys.Job(jobId)], [jobId, threshold, now, status]);
-            if ((long)won == 1) claimed.Add(jobId);
+            var waiting = await StillWaitingScript.EvaluateAsync(db, [set.Key, RedisKeys.Job(member.Id)], member.Id, status);
+            if ((long)waiting == 1) claimed.Add(member.Id);
         }
         return claimed;
     }
@@ -164,6 +167,8 @@ public sealed class RedisJobStore(IConnectionMultiplexer redis, TimeProvider tim
     public static bool IsJobId(string? jobId) =>
         jobId is { Length: > 6 and <= 80 } && jobId.StartsWith("batch_", StringComparison.Ordinal)
         && jobId.AsSpan(6).IndexOfAnyExcept(OpaqueIds.Characters) < 0;
+
+    private static string Text(long value) => value.ToString(CultureInfo.InvariantCulture);
 
     private static JobRecord ToRecord(string jobId, HashEntry[] entries) =>
         new(jobId, entries.ToDictionary(e => (string)e.Name!, e => (string)e.Value!));

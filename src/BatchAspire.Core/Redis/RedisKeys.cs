@@ -26,6 +26,8 @@ public static class RedisKeys
     public static RedisKey JobChunks(string jobId) => $"ba:{{{jobId}}}:chunks";
     public static RedisKey Chunk(string chunkId) => $"ba:{{{ChunkIds.JobOf(chunkId)}}}:chunk:{ChunkIds.NumberOf(chunkId)}";
     public static RedisKey ChunkLines(string chunkId) => $"ba:{{{ChunkIds.JobOf(chunkId)}}}:chunk:{ChunkIds.NumberOf(chunkId)}:lines";
+    /// <summary>The job's chunk counters (ChunkStatsFields): chunks, chunks whose results are stored, and their usage.</summary>
+    public static RedisKey JobChunkStats(string jobId) => $"ba:{{{jobId}}}:chunkstats";
 
     public static readonly RedisKey PollDue = "ba:poll:due";
     public static readonly RedisKey PollFence = "ba:poll:fence";

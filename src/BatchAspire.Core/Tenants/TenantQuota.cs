@@ -88,7 +88,8 @@ public sealed class QuotaExceededException(QuotaLimit limit, long max, long used
 
 /// <summary>
 /// The tenant's usage counters, <c>ba:tenant:{tenant}:usage</c>: a hash changed only by the scripts that commit or
-/// delete a file and create or end a batch, in the same step as the record they write.
+/// delete a file and create or end a batch, in the same step as the record they write, through the functions of
+/// <c>Redis/Lua/lib/tenant.lua</c> (which also check the limits, as <c>tenant_over</c>).
 /// </summary>
 public static class TenantUsage
 {
@@ -96,19 +97,6 @@ public static class TenantUsage
     public const string Files = "files";
     public const string OpenBatches = "open_batches";
     public const string PendingRequests = "pending_requests";
-
-    /// <summary>
-    /// Lua for the scripts: <c>over(key, field, add, max)</c> returns what the tenant uses when adding would pass
-    /// <c>max</c> (a negative max is no limit), else false.
-    /// </summary>
-    public const string LuaOver = """
-        local function over(key, field, add, max)
-          max = tonumber(max)
-          local used = tonumber(redis.call('HGET', key, field) or '0')
-          if max >= 0 and used + tonumber(add) > max then return used end
-          return false
-        end
-        """;
 
     /// <summary>The limit as a script argument: -1 for none.</summary>
     public static RedisValue Arg(long? max) => max ?? -1;

@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Globalization;
 using BatchAspire.Contracts;
 using BatchAspire.Core.Files;
 using BatchAspire.Core.Jobs;
@@ -62,40 +61,27 @@ public static class BatchesApi
 
         var now = time.GetUtcNow().ToUnixTimeSeconds();
         var errors = InputFileCheck.Evaluate(file, analysis, request.Endpoint, options.Value.MaxRequestsPerBatch);
-        var fields = new List<KeyValuePair<string, string>>
+        var newJob = new NewJob(jobId, tenant.Id, request.Endpoint, file.Id, request.CompletionWindow, now, now + CompletionWindowSeconds, file.Lines)
         {
-            new(JobFields.Endpoint, request.Endpoint),
-            new(JobFields.InputFileId, file.Id),
-            new(JobFields.CompletionWindow, request.CompletionWindow),
-            new(JobFields.CreatedAt, Text(now)),
-            new(JobFields.ExpiresAt, Text(now + CompletionWindowSeconds)),
-            new(JobFields.RequestCompleted, "0"),
-            new(JobFields.RequestFailed, "0"),
+            MetadataJson = request.MetadataJson,
+            OutputExpiresAfterSeconds = request.OutputExpiresAfterSeconds,
+            Model = analysis.Models is [var model] ? model.Value : null,
+            // The pipeline continues this trace from the job hash (workers have no request to carry it).
+            TraceParent = Activity.Current?.Id,
         };
-        if (request.MetadataJson is { } metadata) fields.Add(new(JobFields.Metadata, metadata));
-        if (request.OutputExpiresAfterSeconds is { } expiry) fields.Add(new(JobFields.OutputExpiresAfterSeconds, Text(expiry)));
-        if (analysis.Models is [var model]) fields.Add(new(JobFields.Model, model.Value));
-        // The pipeline continues this trace from the job hash (workers have no request to carry it).
-        if (Activity.Current?.Id is { } traceparent) fields.Add(new(JobFields.TraceParent, traceparent));
 
         if (errors.Count > 0)
         {
-            fields.Add(new(JobFields.Status, JobStatus.Failed));
-            fields.Add(new(JobFields.FailedAt, Text(now)));
-            fields.Add(new(JobFields.RequestTotal, "0"));
-            fields.Add(new(JobFields.Errors, FileAnalysis.WriteErrors(errors)));
-            var failed = await jobs.CreateAsync(jobId, tenant.Id, fields, ct: ct);
+            var failed = await jobs.CreateFailedAsync(newJob, errors, ct);
             IntakeLog.BatchFailedValidation(logger, jobId, tenant.Id, file.Id, errors.Count);
             activity?.SetTag(TelemetryTags.Outcome, JobStatus.Failed);
             return TypedResults.Ok(BatchObject.From(failed));
         }
 
-        fields.Add(new(JobFields.Status, JobStatus.Validating));
-        fields.Add(new(JobFields.RequestTotal, Text(file.Lines)));
         JobRecord job;
         try
         {
-            job = await jobs.CreateAsync(jobId, tenant.Id, fields, options.Value.Quotas.For(tenant.Id), ct);
+            job = await jobs.CreateAsync(newJob, options.Value.Quotas.For(tenant.Id), ct);
         }
         catch (QuotaExceededException e)
         {
@@ -161,6 +147,4 @@ public static class BatchesApi
             IntakeLog.PublishFailed(logger, e, typeof(T).Name, jobId);
         }
     }
-
-    private static string Text(long value) => value.ToString(CultureInfo.InvariantCulture);
 }

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using BatchAspire.Contracts;
+using BatchAspire.Core.Hosting;
 using BatchAspire.Core.Jobs;
 using BatchAspire.Core.Telemetry;
 using MassTransit;
@@ -16,24 +17,17 @@ namespace BatchAspire.Intake.Batches;
 /// </summary>
 internal sealed class StrandedJobRepublisher(
     IJobStore jobs, IBus bus, IOptions<IntakeOptions> options, TimeProvider time, ILogger<StrandedJobRepublisher> logger)
-    : BackgroundService
+    : Sweeper(time, logger)
 {
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    private const int JobsPerClaim = 100;
+
+    protected override TimeSpan Interval => options.Value.RepublishInterval;
+
+    protected override async Task<bool> SweepRoundAsync(CancellationToken ct)
     {
-        using var timer = new PeriodicTimer(options.Value.RepublishInterval, time);
-        do
-        {
-            try
-            {
-                await RepublishStaleAsync(stoppingToken);
-                await RepublishStaleCancelsAsync(stoppingToken);
-            }
-            catch (Exception e) when (e is not OperationCanceledException)
-            {
-                IntakeLog.RepublishFailed(logger, e);
-            }
-        }
-        while (await timer.WaitForNextTickAsync(stoppingToken));
+        var validating = await RepublishStaleAsync(ct);
+        var cancelling = await RepublishStaleCancelsAsync(ct);
+        return validating == JobsPerClaim || cancelling == JobsPerClaim;
     }
 
     internal Task<int> RepublishStaleAsync(CancellationToken ct) =>
@@ -45,14 +39,14 @@ internal sealed class StrandedJobRepublisher(
     private async Task<int> RepublishAsync<TMessage>(Func<DateTimeOffset, int, CancellationToken, Task<IReadOnlyList<string>>> claimStale,
         string spanName, Func<string, TMessage> message, Action<ILogger, string> log, CancellationToken ct) where TMessage : class
     {
-        var stale = await claimStale(time.GetUtcNow() - options.Value.RepublishAfter, 100, ct);
+        var stale = await claimStale(Time.GetUtcNow() - options.Value.RepublishAfter, JobsPerClaim, ct);
         foreach (var jobId in stale)
         {
             var job = await jobs.GetAsync(jobId, ct);
             using var activity = IntakeTelemetry.Source.StartJobActivity(spanName, job?[JobFields.TraceParent], ActivityKind.Producer);
             activity?.SetTag(TelemetryTags.JobId, jobId);
             await bus.Publish(message(jobId), ct);
-            log(logger, jobId);
+            log(Logger, jobId);
         }
         return stale.Count;
     }

@@ -1,4 +1,5 @@
 using BatchAspire.Core.Files;
+using BatchAspire.Core.Hosting;
 using Microsoft.Extensions.Options;
 
 namespace BatchAspire.Intake.Files;
@@ -10,32 +11,23 @@ namespace BatchAspire.Intake.Files;
 /// at once: a delete is one script, and deleting a file twice changes nothing.
 /// </summary>
 internal sealed class ExpiredFileSweeper(IFileStore files, IOptions<IntakeOptions> options, TimeProvider time, ILogger<ExpiredFileSweeper> logger)
-    : BackgroundService
+    : Sweeper(time, logger)
 {
     private const int FilesPerPass = 200;
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    protected override TimeSpan Interval => options.Value.ExpiredFileSweepInterval;
+
+    protected override async Task<bool> SweepRoundAsync(CancellationToken ct)
     {
-        using var timer = new PeriodicTimer(options.Value.ExpiredFileSweepInterval, time);
-        do
-        {
-            try
-            {
-                var deleted = await SweepAsync(stoppingToken);
-                if (deleted > 0) IntakeLog.ExpiredFilesDeleted(logger, deleted);
-            }
-            catch (Exception e) when (e is not OperationCanceledException)
-            {
-                IntakeLog.ExpiredFileSweepFailed(logger, e);
-            }
-        }
-        while (await timer.WaitForNextTickAsync(stoppingToken));
+        var deleted = await SweepAsync(ct);
+        if (deleted > 0) IntakeLog.ExpiredFilesDeleted(Logger, deleted);
+        return false;
     }
 
     /// <summary>Deletes every file past its expiry and the retention; returns how many.</summary>
     internal async Task<int> SweepAsync(CancellationToken ct)
     {
-        var expiredBefore = time.GetUtcNow() - options.Value.ExpiredFileRetention;
+        var expiredBefore = Time.GetUtcNow() - options.Value.ExpiredFileRetention;
         var total = 0;
         while (true)
         {

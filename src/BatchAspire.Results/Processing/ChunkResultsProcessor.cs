@@ -39,19 +39,30 @@ public sealed class ChunkResultsProcessor(
 
     private readonly ResultsOptions _options = options.Value;
 
-    public async Task ProcessAsync(ChunkFinished finished, IPublishEndpoint publish, CancellationToken ct)
+    /// <summary>A chunk's provider batch ended: store its results.</summary>
+    public Task ProcessAsync(ChunkFinished finished, IPublishEndpoint publish, CancellationToken ct) =>
+        ProcessAsync(finished.ChunkId, finished.ProviderBatchId, finished.ProviderStatus, publish, ct);
+
+    /// <summary>A chunk closed without a provider batch: its requests end with its close reason.</summary>
+    public Task ProcessAsync(ChunkClosed closed, IPublishEndpoint publish, CancellationToken ct) =>
+        ProcessAsync(closed.ChunkId, providerBatchId: "", providerStatus: null, publish, ct);
+
+    // A ChunkFinished without a provider batch id was how a version before ChunkClosed announced a closed chunk; one may
+    // still wait in a queue after an upgrade, and the empty id takes it down the closed chunk's path.
+    private async Task ProcessAsync(string chunkId, string providerBatchId, string? providerStatus, IPublishEndpoint publish,
+        CancellationToken ct)
     {
         using var activity = ResultsTelemetry.Source.StartActivity("process chunk results");
-        activity?.SetTag(TelemetryTags.JobId, finished.JobId);
-        activity?.SetTag(TelemetryTags.ChunkId, finished.ChunkId);
-        activity?.SetTag(TelemetryTags.ProviderBatchId, finished.ProviderBatchId);
-        activity?.SetTag(TelemetryTags.ProviderStatus, finished.ProviderStatus);
+        activity?.SetTag(TelemetryTags.JobId, ChunkIds.JobOf(chunkId));
+        activity?.SetTag(TelemetryTags.ChunkId, chunkId);
+        if (providerBatchId.Length > 0) activity?.SetTag(TelemetryTags.ProviderBatchId, providerBatchId);
+        if (providerStatus is not null) activity?.SetTag(TelemetryTags.ProviderStatus, providerStatus);
 
-        var chunk = await chunks.GetAsync(finished.ChunkId);
+        var chunk = await chunks.GetAsync(chunkId);
         var job = chunk is null ? null : await jobs.GetAsync(chunk.JobId, ct);
         if (chunk is null || job is null)
         {
-            logger.UnknownChunk(finished.ChunkId);
+            logger.UnknownChunk(chunkId);
             return;
         }
         if (JobStatus.IsTerminal(job.Status)) return;
@@ -59,12 +70,12 @@ public sealed class ChunkResultsProcessor(
         {
             // Redelivered: only make sure what the first delivery started went out.
             await ResendSuccessorAsync(chunk, publish, ct);
-            await finalizer.TryFinalizeAsync(chunk.JobId, force: false, publish, ct);
+            await finalizer.TryFinalizeAsync(chunk.JobId, force: false, ct);
             return;
         }
-        if (finished.ProviderBatchId.Length > 0 && finished.ProviderBatchId != chunk.ProviderBatchId)
+        if (providerBatchId.Length > 0 && providerBatchId != chunk.ProviderBatchId)
         {
-            logger.StaleFinished(chunk.Id, finished.ProviderBatchId);
+            logger.StaleFinished(chunk.Id, providerBatchId);
             return;
         }
 
@@ -98,7 +109,7 @@ public sealed class ChunkResultsProcessor(
         }
         logger.ChunkProcessed(chunk.Id, chunk.JobId, outcome.Finals, outcome.Retry.Count,
             complete.SuccessorChunkId ?? "none", outcome.Foreign);
-        await finalizer.TryFinalizeAsync(chunk.JobId, force: false, publish, ct);
+        await finalizer.TryFinalizeAsync(chunk.JobId, force: false, ct);
         await providerFiles.DeleteAsync(complete.ProviderFilesToDelete, ct);
     }
 

@@ -1,4 +1,5 @@
 using BatchAspire.Core.Chunks;
+using BatchAspire.Core.Hosting;
 using BatchAspire.Core.Jobs;
 using BatchAspire.Core.Results;
 using BatchAspire.Core.Telemetry;
@@ -23,39 +24,24 @@ internal sealed class JobDeadlineSweeper(
     IBus bus,
     IOptions<ResultsOptions> options,
     TimeProvider time,
-    ILogger<JobDeadlineSweeper> logger) : BackgroundService
+    ILogger<JobDeadlineSweeper> logger) : Sweeper(time, logger)
 {
     private static readonly TimeSpan DefaultWindow = TimeSpan.FromHours(24);
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    protected override TimeSpan Interval => options.Value.SweepInterval;
+
+    // A job past its window is swept every round until it ends (the grace runs out between rounds), so a full read of
+    // open jobs is not "more due": the next round comes after the interval.
+    protected override async Task<bool> SweepRoundAsync(CancellationToken ct)
     {
-        while (!stoppingToken.IsCancellationRequested)
-        {
-            try
-            {
-                await SweepOnceAsync(stoppingToken);
-            }
-            catch (Exception exception) when (exception is not OperationCanceledException || !stoppingToken.IsCancellationRequested)
-            {
-                // Redis unreachable (a restart, a failover): an exception leaving ExecuteAsync would stop the whole
-                // results host, and with it every ChunkFinished consumer. Sweep again next round instead.
-                logger.SweepRoundFailed(exception);
-            }
-            try
-            {
-                await Task.Delay(options.Value.SweepInterval, time, stoppingToken);
-            }
-            catch (OperationCanceledException)
-            {
-                return;
-            }
-        }
+        await SweepOnceAsync(ct);
+        return false;
     }
 
     internal async Task SweepOnceAsync(CancellationToken ct)
     {
         var window = options.Value.CompletionWindowOverride ?? DefaultWindow;
-        var now = time.GetUtcNow();
+        var now = Time.GetUtcNow();
         foreach (var jobId in await results.OpenJobsCreatedBeforeAsync(now - window, 100))
         {
             try
@@ -64,7 +50,7 @@ internal sealed class JobDeadlineSweeper(
             }
             catch (Exception exception) when (exception is not OperationCanceledException || !ct.IsCancellationRequested)
             {
-                logger.SweepFailed(exception, jobId);
+                Logger.SweepFailed(exception, jobId);
             }
         }
     }
@@ -84,11 +70,11 @@ internal sealed class JobDeadlineSweeper(
             // A job being cancelled already stops; it ends cancelled, not expired.
             if (job.Status == JobStatus.Cancelling || !await results.StartExpiryAsync(jobId)) return;
             var summary = await stopper.StopAsync(jobId, JobStopper.Expiry, bus, ct);
-            logger.JobExpiring(jobId, summary.ChunksClosed, summary.BatchesCancelled);
-            await finalizer.TryFinalizeAsync(jobId, force: false, bus, ct);
+            Logger.JobExpiring(jobId, summary.ChunksClosed, summary.BatchesCancelled);
+            await finalizer.TryFinalizeAsync(jobId, force: false, ct);
             return;
         }
         var graceOver = DateTimeOffset.FromUnixTimeSeconds(expiringAt) + options.Value.ExpiryGrace <= now;
-        await finalizer.TryFinalizeAsync(jobId, force: graceOver, bus, ct);
+        await finalizer.TryFinalizeAsync(jobId, force: graceOver, ct);
     }
 }

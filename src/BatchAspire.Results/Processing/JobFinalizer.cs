@@ -12,7 +12,9 @@ namespace BatchAspire.Results.Processing;
 
 /// <summary>
 /// Ends a job once its state says it is over — derived from what is stored, never from a counter a redelivery could
-/// double: <c>completed</c> when every chunk has its outcome stored and no request waits in a retry chunk (so every
+/// double (the job's chunk counters change in the script that stores a chunk's outcome, once per chunk, so reading
+/// them costs one read where walking every chunk on every message cost O(chunks²) per job):
+/// <c>completed</c> when every chunk has its outcome stored and no request waits in a retry chunk (so every
 /// request has its final result; assembly checks it line by line); <c>cancelled</c> or <c>expired</c> when every chunk
 /// is done (or, for an expiry, when its grace is over). Stages the output and error files in input order, then creates
 /// them and commits the job in one conditional script: if two writers race, one commit wins and the other's staged
@@ -30,7 +32,7 @@ public sealed class JobFinalizer(
     ILogger<JobFinalizer> logger)
 {
     /// <summary>Ends the job if it is ready. <paramref name="force"/>: an expiring job whose grace is over ends with what it has.</summary>
-    public async Task<bool> TryFinalizeAsync(string jobId, bool force, IPublishEndpoint publish, CancellationToken ct)
+    public async Task<bool> TryFinalizeAsync(string jobId, bool force, CancellationToken ct)
     {
         var job = await jobs.GetAsync(jobId, ct);
         if (job is null || JobStatus.IsTerminal(job.Status)) return false;
@@ -74,7 +76,6 @@ public sealed class JobFinalizer(
         if (!commit.Won)
         {
             logger.LostFinalize(jobId, commit.Status ?? "");
-            if (commit.Status is { } ended) await publish.Publish(new JobFinished { JobId = jobId, Status = ended }, ct);
             return false;
         }
         activity?.SetTag("batchaspire.lines_moved", output.MovedLines + errors.MovedLines);
@@ -90,7 +91,6 @@ public sealed class JobFinalizer(
             activity?.SetTag("batchaspire.cost_usd", c.BatchUsd.ToString("0.######", CultureInfo.InvariantCulture));
         }
         logger.JobEnded(jobId, status, output.Lines, errors.Lines);
-        await publish.Publish(new JobFinished { JobId = jobId, Status = status }, ct);
         return true;
     }
 

@@ -22,13 +22,9 @@ public sealed class ProviderFileDeletions(
 {
     private const int FilesPerClaim = 100;
 
-    // Takes the files that are due and moves each one's next attempt on by the retry delay: one replica tries a file
-    // at a time, and a file whose delete fails waits before the next try.
-    private static readonly LuaScript ClaimScript = LuaScript.Prepare("""
-        local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, ARGV[3])
-        for _, id in ipairs(due) do redis.call('ZADD', KEYS[1], ARGV[2], id) end
-        return due
-        """);
+    // A claim moves each file's next attempt on by the retry delay (the lease): one replica tries a file at a time, and
+    // a file whose delete fails waits before the next try.
+    private readonly DueSet _due = new(redis, RedisKeys.ProviderFilesToDelete);
 
     /// <summary>Deletes these files now; each one deleted leaves the list, the others stay for a later sweep.</summary>
     public async Task<int> DeleteAsync(IEnumerable<string> fileIds, CancellationToken ct)
@@ -39,7 +35,7 @@ public sealed class ProviderFileDeletions(
             try
             {
                 await provider.DeleteFileAsync(fileId, ct);
-                await redis.GetDatabase().SortedSetRemoveAsync(RedisKeys.ProviderFilesToDelete, fileId);
+                await _due.RemoveAsync(fileId);
                 deleted++;
             }
             catch (Exception e) when (!ct.IsCancellationRequested && e is not RedisException)
@@ -53,58 +49,7 @@ public sealed class ProviderFileDeletions(
     /// <summary>Deletes the listed files that are due (up to a claim's worth); returns how many the provider confirmed.</summary>
     public async Task<int> DeleteDueAsync(CancellationToken ct)
     {
-        var now = time.GetUtcNow();
-        var claimed = (RedisResult[])(await redis.GetDatabase().ScriptEvaluateAsync(ClaimScript.ExecutableScript, [RedisKeys.ProviderFilesToDelete],
-            [now.ToUnixTimeMilliseconds(), (now + options.Value.ProviderFileRetryDelay).ToUnixTimeMilliseconds(), FilesPerClaim]))!;
-        return claimed.Length == 0 ? 0 : await DeleteAsync(claimed.Select(id => (string)id!), ct);
-    }
-}
-
-/// <summary>Runs <see cref="ProviderFileDeletions.DeleteDueAsync"/> every <see cref="ResultsOptions.SweepInterval"/>.</summary>
-internal sealed class ProviderFileSweeper(ProviderFileDeletions deletions, IOptions<ResultsOptions> options, TimeProvider time,
-    ILogger<ProviderFileSweeper> logger) : BackgroundService
-{
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        using var timer = new PeriodicTimer(options.Value.SweepInterval, time);
-        while (await timer.WaitForNextTickAsync(stoppingToken))
-        {
-            try
-            {
-                await deletions.DeleteDueAsync(stoppingToken);
-            }
-            catch (Exception e) when (e is not OperationCanceledException || !stoppingToken.IsCancellationRequested)
-            {
-                // Redis unreachable for a moment: the next tick tries again (an exception here would stop the host).
-                logger.ProviderFileSweepFailed(e);
-            }
-        }
-    }
-}
-
-/// <summary>
-/// Runs <see cref="BlobDeletions.SweepAsync"/> every <see cref="ResultsOptions.SweepInterval"/>: blobs of deleted files and
-/// unused runs whose first delete failed, and blobs of writers that died before recording them.
-/// </summary>
-internal sealed class BlobSweeper(BlobDeletions deletions, IOptions<ResultsOptions> options, TimeProvider time,
-    ILogger<BlobSweeper> logger) : BackgroundService
-{
-    private const int PrefixesPerSweep = 100;
-
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        using var timer = new PeriodicTimer(options.Value.SweepInterval, time);
-        while (await timer.WaitForNextTickAsync(stoppingToken))
-        {
-            try
-            {
-                while (await deletions.SweepAsync(PrefixesPerSweep, stoppingToken) == PrefixesPerSweep) { }
-            }
-            catch (Exception e) when (e is not OperationCanceledException || !stoppingToken.IsCancellationRequested)
-            {
-                // Redis or the blob store unreachable for a moment: the next tick tries again.
-                logger.BlobSweepFailed(e);
-            }
-        }
+        var claim = await _due.ClaimAsync(FilesPerClaim, options.Value.ProviderFileRetryDelay, now: time.GetUtcNow());
+        return claim.Members.Count == 0 ? 0 : await DeleteAsync(claim.Members.Select(m => m.Id), ct);
     }
 }

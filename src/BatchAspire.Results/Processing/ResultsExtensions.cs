@@ -43,10 +43,11 @@ public static class ResultsExtensions
         return builder;
     }
 
-    /// <summary>The results consumer: <c>ChunkFinished</c>.</summary>
+    /// <summary>The results consumers: <c>ChunkFinished</c> (a provider batch ended) and <c>ChunkClosed</c> (a chunk closed without one).</summary>
     public static IBusRegistrationConfigurator AddResultsConsumers(this IBusRegistrationConfigurator bus)
     {
         bus.AddConsumer<ChunkFinishedConsumer, ChunkFinishedConsumerDefinition>();
+        bus.AddConsumer<ChunkClosedConsumer, ChunkClosedConsumerDefinition>();
         return bus;
     }
 }

@@ -23,17 +23,11 @@ internal static partial class ResultsLog
     [LoggerMessage(Level = LogLevel.Warning, Message = "Expiry sweep failed for job {JobId}")]
     public static partial void SweepFailed(this ILogger logger, Exception exception, string jobId);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Expiry sweep failed; the next sweep tries again")]
-    public static partial void SweepRoundFailed(this ILogger logger, Exception exception);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Deleting provider file {ProviderFileId} failed; a later sweep tries again")]
     public static partial void ProviderFileNotDeleted(this ILogger logger, Exception exception, string providerFileId);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Provider file sweep failed; the next sweep tries again")]
-    public static partial void ProviderFileSweepFailed(this ILogger logger, Exception exception);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Blob sweep failed; the next sweep tries again")]
-    public static partial void BlobSweepFailed(this ILogger logger, Exception exception);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "No price for the model of job {JobId}; its cost is not recorded")]
     public static partial void NoPrice(this ILogger logger, string jobId);

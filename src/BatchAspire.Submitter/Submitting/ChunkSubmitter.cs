@@ -20,7 +20,7 @@ public enum SubmitOutcome { Created, Recovered, AlreadySubmitted, Refused, Uncer
 
 /// <summary>
 /// Takes one chunk to the provider: upload its lines as a stream, create the batch with metadata naming job, chunk
-/// and attempt, record the provider batch id, schedule the first poll, publish <see cref="ChunkSubmitted"/>.
+/// and attempt, record the provider batch id, schedule the first poll (the poller takes it from the schedule: no message).
 /// A submit lease (renewed while working) keeps a second submitter off the chunk; a chunk whose create started
 /// before is first looked up by its metadata, so a crash or an unanswered create never leads to a second batch.
 /// Refusals and uncertain outcomes put the chunk in <c>ba:chunks:delayed</c> and end the message: long waits live
@@ -53,7 +53,7 @@ public sealed class ChunkSubmitter(
         var outcome = lease.Result switch
         {
             LeaseResult.Taken => await SubmitLeasedAsync(chunkId, token, publish, ct),
-            LeaseResult.AlreadySubmitted => await AnnounceSubmittedAsync(chunkId, lease.Detail!, publish, ct),
+            LeaseResult.AlreadySubmitted => await EnsureScheduledAsync(chunkId),
             LeaseResult.Closed => await AnnounceClosedAsync(chunkId, publish, ct),
             LeaseResult.JobStopping => await CloseForStopAsync(chunkId, publish, ct),
             LeaseResult.Busy => Busy(chunkId),
@@ -103,7 +103,7 @@ public sealed class ChunkSubmitter(
             var begin = await chunks.BeginCreateAsync(chunkId, token, fileId);
             switch (begin.Result)
             {
-                case BeginCreateResult.AlreadySubmitted: return await AnnounceSubmittedAsync(chunkId, begin.Detail!, publish, ct);
+                case BeginCreateResult.AlreadySubmitted: return await EnsureScheduledAsync(chunkId);
                 case BeginCreateResult.JobStopping: return await CloseForStopAsync(chunkId, publish, ct);
                 case BeginCreateResult.LeaseLost: released = true; return SubmitOutcome.LeaseLost;
             }
@@ -172,40 +172,31 @@ public sealed class ChunkSubmitter(
             // Not needed: the chunk was closed by a cancel, another batch was recorded, or the job is stopping.
             logger.OrphanBatch(batch.Id, chunk.Id);
             await stopper.TryCancelAsync(batch.Id, ct);
-            if (record.Result == RecordResult.OtherBatchRecorded) return await AnnounceSubmittedAsync(chunk.Id, record.ProviderBatchId!, publish, ct);
+            if (record.Result == RecordResult.OtherBatchRecorded) return await EnsureScheduledAsync(chunk.Id);
             if (record.Result == RecordResult.ChunkClosed) return await AnnounceClosedAsync(chunk.Id, publish, ct);
         }
         await pollSchedule.ScheduleAsync(chunk.Id, time.GetUtcNow() + _options.FirstPollDelay);
         pollNotices.Scheduled(chunk.Id);   // wakes idle pollers; a hint, the schedule is the truth
-        await publish.Publish(new ChunkSubmitted { JobId = chunk.JobId, ChunkId = chunk.Id, ProviderBatchId = batch.Id }, ct);
         Activity.Current?.SetTag(TelemetryTags.ProviderBatchId, batch.Id);
         if (recovered) logger.ProviderBatchRecovered(chunk.Id, batch.Id);
         else logger.ProviderBatchCreated(batch.Id, chunk.Id, chunk.Attempt);
         return recovered ? SubmitOutcome.Recovered : SubmitOutcome.Created;
     }
 
-    /// <summary>A chunk that has its provider batch: make sure it is scheduled and announced (both idempotent).</summary>
-    private async Task<SubmitOutcome> AnnounceSubmittedAsync(string chunkId, string providerBatchId, IPublishEndpoint publish, CancellationToken ct)
+    /// <summary>A chunk that has its provider batch: make sure it is scheduled for polling and off the delayed list (both idempotent).</summary>
+    private async Task<SubmitOutcome> EnsureScheduledAsync(string chunkId)
     {
         await pollSchedule.ScheduleAsync(chunkId, time.GetUtcNow() + _options.FirstPollDelay);
         pollNotices.Scheduled(chunkId);
         await chunks.UndelayAsync(chunkId);
-        await publish.Publish(new ChunkSubmitted { JobId = ChunkIds.JobOf(chunkId), ChunkId = chunkId, ProviderBatchId = providerBatchId }, ct);
         return SubmitOutcome.AlreadySubmitted;
     }
 
-    /// <summary>A closed chunk never gets a batch; results learns it is done from a ChunkFinished without one.</summary>
+    /// <summary>A closed chunk never gets a batch; results learns it is done from <see cref="ChunkClosed"/>.</summary>
     private async Task<SubmitOutcome> AnnounceClosedAsync(string chunkId, IPublishEndpoint publish, CancellationToken ct)
     {
-        var chunk = await chunks.GetAsync(chunkId);
         await chunks.UndelayAsync(chunkId);
-        await publish.Publish(new ChunkFinished
-        {
-            JobId = ChunkIds.JobOf(chunkId),
-            ChunkId = chunkId,
-            ProviderBatchId = "",
-            ProviderStatus = chunk?.Status ?? JobStatus.Cancelled,
-        }, ct);
+        await publish.Publish(new ChunkClosed { JobId = ChunkIds.JobOf(chunkId), ChunkId = chunkId }, ct);
         return SubmitOutcome.Closed;
     }
 
@@ -214,7 +205,7 @@ public sealed class ChunkSubmitter(
         var job = await jobs.GetAsync(ChunkIds.JobOf(chunkId), ct);
         var why = job?[JobFields.ExpiringAt] is not null || job?.Status == JobStatus.Expired ? JobStopper.Expiry : JobStopper.Cancel;
         var closed = await chunks.CloseIfUnsubmittedAsync(chunkId, why.Reason, why.Status);
-        if (closed.Result == CloseResult.Submitted) return await AnnounceSubmittedAsync(chunkId, closed.ProviderBatchId!, publish, ct);
+        if (closed.Result == CloseResult.Submitted) return await EnsureScheduledAsync(chunkId);
         logger.ChunkClosed(chunkId, why.Reason);
         return await AnnounceClosedAsync(chunkId, publish, ct);
     }
@@ -225,7 +216,7 @@ public sealed class ChunkSubmitter(
         var code = exception.ErrorCode ?? "batch_rejected";
         logger.Rejected(chunkId, exception.Status, code);
         var closed = await chunks.CloseIfUnsubmittedAsync(chunkId, code, JobStatus.Failed);
-        if (closed.Result == CloseResult.Submitted) return await AnnounceSubmittedAsync(chunkId, closed.ProviderBatchId!, publish, ct);
+        if (closed.Result == CloseResult.Submitted) return await EnsureScheduledAsync(chunkId);
         return await AnnounceClosedAsync(chunkId, publish, ct);
     }
 

@@ -1,5 +1,6 @@
 using BatchAspire.Contracts;
 using BatchAspire.Core.Chunks;
+using BatchAspire.Core.Hosting;
 using BatchAspire.Core.Jobs;
 using BatchAspire.Core.Redis;
 using BatchAspire.Core.Telemetry;
@@ -19,31 +20,13 @@ internal sealed class DelayedChunkSweeper(
     IBus bus,
     IOptions<SubmitterOptions> options,
     TimeProvider time,
-    ILogger<DelayedChunkSweeper> logger) : BackgroundService
+    ILogger<DelayedChunkSweeper> logger) : Sweeper(time, logger)
 {
     private const int ClaimSize = 64;
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        var interval = options.Value.SweepInterval;
-        while (!stoppingToken.IsCancellationRequested)
-        {
-            var claimed = 0;
-            try
-            {
-                claimed = await SweepOnceAsync(stoppingToken);
-            }
-            catch (Exception exception) when (exception is not OperationCanceledException || !stoppingToken.IsCancellationRequested)
-            {
-                logger.SweepFailed(exception);
-            }
-            if (claimed < ClaimSize)
-            {
-                try { await Task.Delay(interval, time, stoppingToken); }
-                catch (OperationCanceledException) { return; }
-            }
-        }
-    }
+    protected override TimeSpan Interval => options.Value.SweepInterval;
+
+    protected override async Task<bool> SweepRoundAsync(CancellationToken ct) => await SweepOnceAsync(ct) == ClaimSize;
 
     internal async Task<int> SweepOnceAsync(CancellationToken ct)
     {

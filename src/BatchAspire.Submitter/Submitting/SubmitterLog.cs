@@ -35,6 +35,4 @@ internal static partial class SubmitterLog
     [LoggerMessage(Level = LogLevel.Information, Message = "Stopped job {JobId} for cancel: {Closed} chunks closed, {Cancelled} provider batches cancelled")]
     public static partial void JobCancelled(this ILogger logger, string jobId, int closed, int cancelled);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Delayed-chunk sweep failed")]
-    public static partial void SweepFailed(this ILogger logger, Exception exception);
 }

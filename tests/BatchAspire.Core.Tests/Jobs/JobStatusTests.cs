@@ -68,4 +68,38 @@ public sealed class JobStatusTests(RedisFixture fixture) : IAsyncLifetime
         Assert.Equal(allowed ? to : from, (string?)await db.HashGetAsync(key, "status"));
         Assert.Equal(allowed, await db.HashExistsAsync(key, to + "_at"));
     }
+
+    [Theory]
+    [InlineData(JobStatus.Validating, true)]
+    [InlineData(JobStatus.Failed, true)]
+    [InlineData(JobStatus.InProgress, false)]
+    [InlineData(JobStatus.Finalizing, false)]
+    [InlineData(JobStatus.Cancelling, false)]
+    [InlineData(JobStatus.Completed, false)]
+    [InlineData(JobStatus.Expired, false)]
+    [InlineData(JobStatus.Cancelled, false)]
+    public async Task AJobIsCreatedOnlyValidatingOrFailedAndAnyOtherStatusWritesNothing(string status, bool allowed)
+    {
+        var script = RedisScript.Inline("""
+            --#include lib/job.lua
+            job_create(KEYS[1], 7, ARGV[1], {'tenant', 't1'})
+            return 1
+            """).Text;
+        var db = _redis.Db;
+        var key = "test:job:" + Guid.NewGuid().ToString("N");
+
+        var create = () => db.ScriptEvaluateAsync(script, [key], [status]);
+
+        if (allowed)
+        {
+            await create();
+            Assert.Equal(status, (string?)await db.HashGetAsync(key, "status"));
+            Assert.Equal(7, (long)await db.HashGetAsync(key, "seq"));
+        }
+        else
+        {
+            await Assert.ThrowsAsync<RedisServerException>(create);
+            Assert.False(await db.KeyExistsAsync(key));
+        }
+    }
 }

@@ -1,4 +1,7 @@
+using BatchAspire.Core.Files;
 using BatchAspire.Core.Jobs;
+using BatchAspire.Core.Jsonl;
+using BatchAspire.Core.Tenants;
 
 namespace BatchAspire.Core.Tests.Jobs;
 
@@ -14,12 +17,77 @@ public sealed class JobStoreTests(RedisFixture fixture) : IAsyncLifetime
     public async ValueTask DisposeAsync() => await _redis.DisposeAsync();
 
     [Fact]
+    public async Task AnAcceptedJobIsStoredValidatingListedForItsTenantAndCountedAsOpenWork()
+    {
+        var store = new RedisJobStore(_redis.Multiplexer, TimeProvider.System);
+        var db = _redis.Multiplexer.GetDatabase();
+        var tenant = RedisFixture.NewTenant();
+        var jobId = JobIds.New();
+
+        var returned = await store.CreateAsync(NewJob(jobId, tenant) with { Model = "gpt-x", MetadataJson = "{\"k\":\"v\"}" }, ct: Ct);
+
+        var stored = (await store.GetAsync(jobId, Ct))!;
+        Assert.Equal(stored.Fields.OrderBy(f => f.Key), returned.Fields.OrderBy(f => f.Key));
+        Assert.Equal(JobStatus.Validating, stored.Status);
+        Assert.Equal(tenant, stored.Tenant);
+        Assert.Equal(3, stored.GetInt64(JobFields.RequestTotal));
+        Assert.Equal(0, stored.GetInt64(JobFields.RequestCompleted));
+        Assert.Equal("gpt-x", stored[JobFields.Model]);
+        Assert.Equal("{\"k\":\"v\"}", stored[JobFields.Metadata]);
+        Assert.Null(stored[JobFields.OutputExpiresAfterSeconds]);
+        Assert.Equal(stored.GetInt64(JobFields.Sequence), (long?)await db.SortedSetScoreAsync(BatchAspire.Core.Redis.RedisKeys.TenantBatches(tenant), jobId));
+        Assert.NotNull(await db.SortedSetScoreAsync(BatchAspire.Core.Redis.RedisKeys.ValidatingJobs, jobId));
+        var usage = await TenantUsage.ReadAsync(db, tenant);
+        Assert.Equal(1, usage[TenantUsage.OpenBatches]);
+        Assert.Equal(3, usage[TenantUsage.PendingRequests]);
+    }
+
+    [Fact]
+    public async Task AJobWhoseFileFailedTheChecksIsStoredFailedWithItsErrorsAndCountsNothing()
+    {
+        var store = new RedisJobStore(_redis.Multiplexer, TimeProvider.System);
+        var db = _redis.Multiplexer.GetDatabase();
+        var tenant = RedisFixture.NewTenant();
+        var jobId = JobIds.New();
+
+        await store.CreateFailedAsync(NewJob(jobId, tenant), [LineError.InvalidJson(2)], Ct);
+
+        var stored = (await store.GetAsync(jobId, Ct))!;
+        Assert.Equal(JobStatus.Failed, stored.Status);
+        Assert.Equal(1_700_000_000, stored.GetInt64(JobFields.FailedAt));
+        Assert.Equal(0, stored.GetInt64(JobFields.RequestTotal));
+        Assert.Equal(LineError.InvalidJson(2), Assert.Single(FileAnalysis.ReadErrors(stored[JobFields.Errors])));
+        Assert.NotNull(await db.SortedSetScoreAsync(BatchAspire.Core.Redis.RedisKeys.TenantBatches(tenant), jobId));
+        Assert.Null(await db.SortedSetScoreAsync(BatchAspire.Core.Redis.RedisKeys.ValidatingJobs, jobId));
+        Assert.Empty(await TenantUsage.ReadAsync(db, tenant));
+    }
+
+    [Fact]
+    public async Task AJobPastTheTenantsOpenBatchQuotaIsRefusedAndWritesNothing()
+    {
+        var store = new RedisJobStore(_redis.Multiplexer, TimeProvider.System);
+        var db = _redis.Multiplexer.GetDatabase();
+        var tenant = RedisFixture.NewTenant();
+        var quota = new TenantQuota { MaxOpenBatches = 1 };
+        await store.CreateAsync(NewJob(JobIds.New(), tenant), quota, Ct);
+        var refused = JobIds.New();
+
+        var error = await Assert.ThrowsAsync<QuotaExceededException>(() => store.CreateAsync(NewJob(refused, tenant), quota, Ct));
+
+        Assert.Equal((QuotaLimit.OpenBatches, 1L, 1L), (error.Limit, error.Max, error.Used));
+        Assert.Null(await store.GetAsync(refused, Ct));
+        Assert.Equal(1, await db.SortedSetLengthAsync(BatchAspire.Core.Redis.RedisKeys.TenantBatches(tenant)));
+        Assert.Equal(1, (await TenantUsage.ReadAsync(db, tenant))[TenantUsage.OpenBatches]);
+    }
+
+    [Fact]
     public async Task CancelMovesAnActiveJobToCancellingOnce()
     {
         var store = new RedisJobStore(_redis.Multiplexer, TimeProvider.System);
         var tenant = RedisFixture.NewTenant();
         var jobId = JobIds.New();
-        await store.CreateAsync(jobId, tenant, [new(JobFields.Status, JobStatus.InProgress)], ct: Ct);
+        await store.CreateAsync(NewJob(jobId, tenant), ct: Ct);
+        await MoveToInProgressAsync(jobId);
 
         var other = await store.RequestCancelAsync(RedisFixture.NewTenant(), jobId, 100, Ct);
         var first = await store.RequestCancelAsync(tenant, jobId, 100, Ct);
@@ -37,7 +105,7 @@ public sealed class JobStoreTests(RedisFixture fixture) : IAsyncLifetime
         var clock = new ManualClock(DateTimeOffset.UtcNow.AddDays(-1));
         var store = new RedisJobStore(_redis.Multiplexer, clock);
         var jobId = JobIds.New();
-        await store.CreateAsync(jobId, RedisFixture.NewTenant(), [new(JobFields.Status, JobStatus.Validating)], ct: Ct);
+        await store.CreateAsync(NewJob(jobId, RedisFixture.NewTenant()), ct: Ct);
         clock.Now = clock.Now.AddMinutes(10);
 
         var first = await store.ClaimStaleValidatingAsync(clock.Now.AddMinutes(-5), 1000, Ct);
@@ -55,7 +123,8 @@ public sealed class JobStoreTests(RedisFixture fixture) : IAsyncLifetime
         var db = _redis.Multiplexer.GetDatabase();
         var tenant = RedisFixture.NewTenant();
         var jobId = JobIds.New();
-        await store.CreateAsync(jobId, tenant, [new(JobFields.Status, JobStatus.InProgress)], ct: Ct);
+        await store.CreateAsync(NewJob(jobId, tenant), ct: Ct);
+        await MoveToInProgressAsync(jobId);
         await store.RequestCancelAsync(tenant, jobId, clock.Now.ToUnixTimeSeconds(), Ct);
         clock.Now = clock.Now.AddMinutes(10);
 
@@ -77,8 +146,8 @@ public sealed class JobStoreTests(RedisFixture fixture) : IAsyncLifetime
         var clock = new ManualClock(DateTimeOffset.UtcNow.AddDays(-2));
         var store = new RedisJobStore(_redis.Multiplexer, clock);
         var jobId = JobIds.New();
-        await store.CreateAsync(jobId, RedisFixture.NewTenant(), [new(JobFields.Status, JobStatus.Validating)], ct: Ct);
-        await _redis.Multiplexer.GetDatabase().HashSetAsync(BatchAspire.Core.Redis.RedisKeys.Job(jobId), JobFields.Status, JobStatus.InProgress);
+        await store.CreateAsync(NewJob(jobId, RedisFixture.NewTenant()), ct: Ct);
+        await MoveToInProgressAsync(jobId);
         clock.Now = clock.Now.AddMinutes(10);
 
         var claimed = await store.ClaimStaleValidatingAsync(clock.Now.AddMinutes(-5), 1000, Ct);
@@ -86,4 +155,11 @@ public sealed class JobStoreTests(RedisFixture fixture) : IAsyncLifetime
         Assert.DoesNotContain(jobId, claimed);
         Assert.Null(await _redis.Multiplexer.GetDatabase().SortedSetScoreAsync(BatchAspire.Core.Redis.RedisKeys.ValidatingJobs, jobId));
     }
+
+    // What planning does to a job (the poll schedule's move), as far as these tests need it.
+    private Task MoveToInProgressAsync(string jobId) =>
+        _redis.Multiplexer.GetDatabase().HashSetAsync(BatchAspire.Core.Redis.RedisKeys.Job(jobId), JobFields.Status, JobStatus.InProgress);
+
+    private static NewJob NewJob(string jobId, string tenant) =>
+        new(jobId, tenant, "/v1/chat/completions", "file-input", "24h", 1_700_000_000, 1_700_086_400, 3);
 }

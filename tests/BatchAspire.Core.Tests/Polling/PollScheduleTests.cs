@@ -190,7 +190,7 @@ public sealed class PollScheduleTests(RedisFixture fixture) : IAsyncLifetime
         Assert.True(await _schedule.CompleteAsync(claim));
         Assert.Null(await Db.SortedSetScoreAsync(RedisKeys.PollDue, chunkId));
 
-        // A redelivered ChunkSubmitted must not start polling a finished chunk again.
+        // A redelivered ChunkReady (the submitter re-schedules a chunk it finds submitted) must not start polling a finished chunk again.
         Assert.False(await _schedule.ScheduleAsync(chunkId, DateTimeOffset.UtcNow));
         Assert.Null(await Db.SortedSetScoreAsync(RedisKeys.PollDue, chunkId));
     }
@@ -221,11 +221,20 @@ public sealed class PollScheduleTests(RedisFixture fixture) : IAsyncLifetime
     }
 
     [Fact]
-    public void LuaKeyPartsBuildTheSameKeysAsRedisKeys()
+    public async Task AClaimerThatStalledPastItsLeaseFencesNothingAnotherHasClaimedSince()
     {
-        var (prefix, chunkInfix, jobSuffix) = PollSchedule.LuaKeyParts();
-        const string jobId = "batch_abc.def";
-        Assert.Equal((string)RedisKeys.Chunk(ChunkIds.Create(jobId, 12))!, prefix + jobId + chunkInfix + "12");
-        Assert.Equal((string)RedisKeys.Job(jobId)!, prefix + jobId + jobSuffix);
+        var job = await TestJobs.SeedAsync(_redis.Multiplexer, null, 1);
+        var chunkId = job.ChunkIds[0];
+        // The first claimer takes the chunk with a short lease and stalls before fencing it; another claims it meanwhile.
+        var stalled = await new DueSet(_redis.Multiplexer, RedisKeys.PollDue).ClaimAsync(1, TimeSpan.FromMilliseconds(1));
+        await Task.Delay(20, TestContext.Current.CancellationToken);
+        var other = (await _schedule.ClaimAsync(1, TimeSpan.FromSeconds(30))).Claims.Single();
+
+        var late = await RedisScript.Load("poll/fence").EvaluateAsync(Db,
+            [RedisKeys.Chunk(chunkId), RedisKeys.Job(job.JobId), RedisKeys.PollFence, RedisKeys.PollDue], chunkId, stalled.NowMs + 1);
+
+        Assert.True(late.IsNull);
+        Assert.Equal(other.Fence, (long)await Db.HashGetAsync(RedisKeys.Chunk(chunkId), ChunkPollFields.Fence));
+        Assert.Equal(other.LeaseUntilMs, (long)(await Db.SortedSetScoreAsync(RedisKeys.PollDue, chunkId))!.Value);
     }
 }

@@ -128,18 +128,11 @@ public sealed class PipelineHost : IAsyncDisposable
         var file = await upload.CommitAsync("input.jsonl", FilePurposes.Batch, null, ct);
         var jobId = JobIds.New();
         var now = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
-        await Jobs.CreateAsync(jobId, tenant,
-        [
-            new(JobFields.Status, JobStatus.Validating),
-            new(JobFields.InputFileId, file.Id),
-            new(JobFields.Endpoint, PipelineJsonl.Endpoint),
-            new(JobFields.Model, PipelineJsonl.Model),
-            new(JobFields.CompletionWindow, "24h"),
-            new(JobFields.CreatedAt, now.ToString()),
-            new(JobFields.ExpiresAt, (now + 86_400).ToString()),
-            new(JobFields.RequestTotal, file.Lines.ToString()),
-            new(JobFields.TraceParent, "00-" + Guid.NewGuid().ToString("N") + "-" + Guid.NewGuid().ToString("N")[..16] + "-01"),
-        ], ct: ct);
+        await Jobs.CreateAsync(new NewJob(jobId, tenant, PipelineJsonl.Endpoint, file.Id, "24h", now, now + 86_400, file.Lines)
+        {
+            Model = PipelineJsonl.Model,
+            TraceParent = "00-" + Guid.NewGuid().ToString("N") + "-" + Guid.NewGuid().ToString("N")[..16] + "-01",
+        }, ct: ct);
         return new TestJob(jobId, tenant, file.Id, file.Lines);
     }
 

@@ -39,3 +39,25 @@ end
 local function job_set_total_once(key, total)
   redis.call('HSETNX', key, 'request_total', total)
 end
+
+-- The statuses a job starts in: validating when the intake accepts it, failed when its input file fails the checks.
+local job_starts = { validating = true, failed = true }
+
+-- Creates the job hash at `key` with its sequence number, first status (one of job_starts) and `fields` (a flat
+-- list: name, value, ...). Every later status comes through job_move.
+local function job_create(key, seq, status, fields)
+  if not job_starts[status] then error('a job cannot start ' .. tostring(status)) end
+  redis.call('HSET', key, 'seq', seq, 'status', status, unpack(fields))
+end
+
+-- The outcome an ended job keeps (o: completed, failed, usage {input, cached, output, reasoning}, output_file_id and
+-- error_file_id ('' = none), cost_batch and cost_standard ('' = no price)), written when it ends.
+local function job_record_outcome(key, o, now_s)
+  redis.call('HSET', key, 'request_completed', o.completed, 'request_failed', o.failed,
+    'usage_input_tokens', o.usage[1], 'usage_cached_tokens', o.usage[2], 'usage_output_tokens', o.usage[3],
+    'usage_reasoning_tokens', o.usage[4])
+  redis.call('HSETNX', key, 'finalizing_at', now_s)
+  if o.output_file_id ~= '' then redis.call('HSET', key, 'output_file_id', o.output_file_id) end
+  if o.error_file_id ~= '' then redis.call('HSET', key, 'error_file_id', o.error_file_id) end
+  if o.cost_batch ~= '' then redis.call('HSET', key, 'cost_batch_usd', o.cost_batch, 'cost_standard_usd', o.cost_standard) end
+end
