@@ -3,8 +3,9 @@ using System.ComponentModel.DataAnnotations;
 namespace BatchAspire.Core.Polling;
 
 /// <summary>
-/// Poller settings (section <c>Poller</c>). The takeover bound for a dead replica's chunks is
-/// <see cref="Lease"/> + <see cref="IdleDelay"/>: its leases lapse and the next claim by any live replica takes them.
+/// Poller settings (section <c>Poller</c>). The takeover bound for a dead replica's chunks is about
+/// <see cref="Lease"/>: its leases lapse, and a live replica sleeps no later than the earliest due time (a lease's
+/// end included) its last claim saw; a lease taken after that claim adds at most <see cref="MaxIdleDelay"/>.
 /// </summary>
 public sealed class PollerOptions
 {
@@ -25,9 +26,20 @@ public sealed class PollerOptions
     [Range(typeof(TimeSpan), "00:00:00.200", "01:00:00")]
     public TimeSpan Lease { get; set; } = TimeSpan.FromSeconds(30);
 
-    /// <summary>Longest sleep when nothing is due (a newly scheduled chunk waits at most this long).</summary>
+    /// <summary>
+    /// First sleep when a claim finds nothing due; each further empty claim doubles it up to <see cref="MaxIdleDelay"/>.
+    /// A sleep never runs past the earliest due time in the schedule, so only chunks scheduled meanwhile wait for it.
+    /// </summary>
     [Range(typeof(TimeSpan), "00:00:00.010", "00:01:00")]
     public TimeSpan IdleDelay { get; set; } = TimeSpan.FromMilliseconds(250);
+
+    /// <summary>
+    /// Cap of the idle back-off: an idle replica claims this rarely, so idle pollers cost next to no CPU. A chunk the
+    /// submitter schedules wakes them at once through <see cref="PollNotices"/>; only if that hint is lost does its
+    /// first poll wait up to this long.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00.010", "00:01:00")]
+    public TimeSpan MaxIdleDelay { get; set; } = TimeSpan.FromSeconds(4);
 
     /// <summary>Interval while the provider batch is validating: fast, validation takes seconds.</summary>
     [Range(typeof(TimeSpan), "00:00:00.010", "01:00:00")]

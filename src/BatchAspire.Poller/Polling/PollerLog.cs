@@ -2,6 +2,9 @@ namespace BatchAspire.Poller.Polling;
 
 internal static partial class PollerLog
 {
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Subscribing to poll notices failed; idle replicas find new chunks within MaxIdleDelay")]
+    public static partial void SubscribeFailed(this ILogger logger, Exception exception);
+
     [LoggerMessage(Level = LogLevel.Warning, Message = "Claiming due chunks failed; retrying shortly")]
     public static partial void ClaimFailed(this ILogger logger, Exception exception);
 

@@ -18,6 +18,7 @@ internal sealed class PollerWorker(
     PollSchedule schedule,
     ProviderBatches provider,
     IBus bus,
+    PollWake wake,
     IOptions<PollerOptions> options,
     PollerTelemetry telemetry,
     ILogger<PollerWorker> logger) : BackgroundService
@@ -27,6 +28,7 @@ internal sealed class PollerWorker(
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var slots = new SemaphoreSlim(_options.MaxConcurrentPolls, _options.MaxConcurrentPolls);
+        var idle = new IdleBackoff(_options.IdleDelay, _options.MaxIdleDelay);
         try
         {
             while (!stoppingToken.IsCancellationRequested)
@@ -36,6 +38,7 @@ internal sealed class PollerWorker(
                 while (free < _options.ClaimBatchSize && slots.Wait(0)) free++;
 
                 PollClaimBatch batch;
+                wake.Clear();
                 try
                 {
                     batch = await schedule.ClaimAsync(free, _options.Lease);
@@ -56,11 +59,13 @@ internal sealed class PollerWorker(
 
                 if (batch.Claims.Count < free)
                 {
-                    // Nothing more is due: sleep until the earliest due time, but never longer than IdleDelay,
-                    // so chunks scheduled meanwhile (or leases lapsing) are picked up promptly.
-                    var untilNext = batch.NextDueMs is { } next ? TimeSpan.FromMilliseconds(next - batch.NowMs) : _options.IdleDelay;
-                    var sleep = untilNext < _options.IdleDelay ? untilNext : _options.IdleDelay;
-                    if (sleep > TimeSpan.Zero) await Task.Delay(sleep, stoppingToken);
+                    // Nothing more is due: sleep until the earliest due time, backing off while idle; a chunk
+                    // scheduled meanwhile or a poll of ours ending wakes the loop sooner.
+                    await wake.SleepAsync(idle.SleepAfter(batch), stoppingToken);
+                }
+                else
+                {
+                    idle.Reset();
                 }
             }
         }
@@ -87,6 +92,8 @@ internal sealed class PollerWorker(
         finally
         {
             slots.Release();
+            // The chunk is rescheduled (or gone): the loop looks again instead of finishing an idle sleep.
+            wake.Set();
         }
     }
 

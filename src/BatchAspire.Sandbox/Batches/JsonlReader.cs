@@ -9,7 +9,8 @@ namespace BatchAspire.Sandbox.Batches;
 /// </summary>
 public sealed class JsonlReader : IDisposable
 {
-    private const int InitialBuffer = 1024 * 1024;
+    // Under the large object heap's threshold (85,000 bytes), so pooled buffers of short-lined files never land there.
+    private const int InitialBuffer = 64 * 1024;
     private const int MaxLineBytes = 256 * 1024 * 1024;
 
     private readonly FileStream _stream;

@@ -7,13 +7,17 @@ namespace BatchAspire.Sandbox.Batches;
 /// Appends result lines to an output or error file through a reusable buffer. Reopening with a
 /// checkpointed length drops whatever was written after that checkpoint.
 /// </summary>
+/// <remarks>
+/// The buffer stays under the large object heap's 85,000-byte threshold: two writers per batch, four batches at a
+/// time, each a new array that only a full collection would take back from the large object heap.
+/// </remarks>
 public sealed class ResultWriter : IDisposable
 {
-    private const int FlushThreshold = 256 * 1024;
+    private const int FlushThreshold = 48 * 1024;
     private static readonly JsonWriterOptions Options = Http.WireJson.Unchecked;
 
     private readonly FileStream _file;
-    private readonly ArrayBufferWriter<byte> _buffer = new(FlushThreshold + 64 * 1024);
+    private readonly ArrayBufferWriter<byte> _buffer = new(FlushThreshold + 16 * 1024);
     private readonly Utf8JsonWriter _json;
 
     public ResultWriter(string path, long length, long lines)

@@ -20,6 +20,7 @@ public static class LocalText
         public long Tokens;
         public bool AsksSentiment;
         public string? LastUserText;
+        public int LastUserTokens;
         public List<string>? LastUserImages;
     }
 
@@ -246,11 +247,13 @@ public static class LocalText
                 text = "";
                 break;
         }
-        prompt.Tokens += context.Tokens.Count(text);
+        var tokens = context.Tokens.Count(text);
+        prompt.Tokens += tokens;
         if (text.Contains("sentiment", StringComparison.OrdinalIgnoreCase)) prompt.AsksSentiment = true;
         if (isUser)
         {
             prompt.LastUserText = text;
+            prompt.LastUserTokens = tokens;
             prompt.LastUserImages = images;
         }
     }
@@ -276,8 +279,10 @@ public static class LocalText
             : prompt.AsksSentiment ? SentimentLexicon.Classify(prompt.LastUserText ?? "")
             : string.IsNullOrEmpty(prompt.LastUserText) ? EmptyPromptAnswer
             : prompt.LastUserText;
-        if (maxTokens is not { } max) return (answer, context.Tokens.Count(answer), false);
-        var (length, tokens) = context.Tokens.Fit(answer, max);
+        // The echo of the prompt is the usual answer: its count is known, so it is not tokenized a second time.
+        int? known = ReferenceEquals(answer, prompt.LastUserText) ? prompt.LastUserTokens : null;
+        if (maxTokens is not { } max) return (answer, known ?? context.Tokens.Count(answer), false);
+        var (length, tokens) = context.Tokens.Fit(answer, max, known);
         return length < answer.Length ? (answer[..length], tokens, true) : (answer, tokens, false);
     }
 
