@@ -115,7 +115,7 @@ public sealed record FileAnalysis(
 }
 
 /// <summary>Accumulates a <see cref="FileAnalysis"/> line by line in bounded memory.</summary>
-public sealed class FileAnalysisBuilder(long maxLineBytes)
+internal sealed class FileAnalysisBuilder(long maxLineBytes)
 {
     public const int MaxErrors = 100;
     public const int MaxDistinct = 32;

@@ -14,7 +14,7 @@ public readonly record struct StoredLine(long Index, long Length, ReadOnlyMemory
 /// segment tables of the parts touched. Line numbers are 0-based across all parts. Every item's memory is valid only
 /// until the next one is asked for.
 /// </summary>
-public sealed class LinePartReader(IBlobStore blobs)
+internal sealed class LinePartReader(IBlobStore blobs)
 {
     private const int LengthsPerRead = 16 * 1024;
     private const int ReadBufferBytes = 256 * 1024;

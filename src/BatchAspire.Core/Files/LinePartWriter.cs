@@ -7,7 +7,7 @@ namespace BatchAspire.Core.Files;
 /// in them; the writer adds a segment-table entry for every stretch that starts at a line start. Nothing is visible
 /// until <see cref="CommitAsync"/>; disposing an uncommitted writer leaves nothing under the prefix.
 /// </summary>
-public sealed class LinePartWriter : IAsyncDisposable
+internal sealed class LinePartWriter : IAsyncDisposable
 {
     private readonly IBlobWriter _data;
     private readonly IBlobWriter _index;

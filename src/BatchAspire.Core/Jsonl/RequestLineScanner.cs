@@ -4,7 +4,7 @@ using System.Text.Unicode;
 namespace BatchAspire.Core.Jsonl;
 
 /// <summary>What one input line says about itself: the fields a batch request line must carry.</summary>
-public struct RequestLineInfo
+internal struct RequestLineInfo
 {
     public bool IsJson;
     public bool IsObject;
@@ -36,7 +36,7 @@ public struct RequestLineInfo
 /// and <c>body.model</c>. Repeated url and model values are returned as the same string instance,
 /// so a file of 50,000 identical urls allocates one; custom_id is returned as a position in the line.
 /// </summary>
-public sealed class RequestLineScanner
+internal sealed class RequestLineScanner
 {
     private static readonly JsonReaderOptions Options = new() { MaxDepth = 256 };
     private readonly ValueCache _urls = new();
