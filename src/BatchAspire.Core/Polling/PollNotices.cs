@@ -6,7 +6,7 @@ namespace BatchAspire.Core.Polling;
 /// A Redis pub/sub hint on <c>ba:poll:scheduled</c> that a chunk was just put on the poll schedule, so pollers that
 /// are backing off while idle wake at once instead of at the end of their sleep. A hint only: pub/sub drops messages
 /// to subscribers that are disconnected, so nothing may depend on it. A lost notice delays the chunk's first poll
-/// by at most the pollers' <see cref="PollerOptions.MaxIdleDelay"/>, because the schedule itself is the truth.
+/// by at most the pollers' <c>Poller:MaxIdleDelay</c>, because the schedule itself is the truth.
 /// </summary>
 public sealed class PollNotices(IConnectionMultiplexer redis)
 {

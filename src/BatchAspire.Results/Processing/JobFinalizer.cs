@@ -4,6 +4,7 @@ using BatchAspire.Core.Chunks;
 using BatchAspire.Core.Files;
 using BatchAspire.Core.Jobs;
 using BatchAspire.Core.Pricing;
+using BatchAspire.Results.Pricing;
 using BatchAspire.Core.Results;
 using BatchAspire.Core.Telemetry;
 using MassTransit;

@@ -1,5 +1,6 @@
 using BatchAspire.Core.Chunks;
 using BatchAspire.Core.Pricing;
+using BatchAspire.Results.Pricing;
 using BatchAspire.Core.Results;
 using BatchAspire.Providers;
 using BatchAspire.Results.Consumers;

@@ -1,6 +1,6 @@
 using BatchAspire.Core.Jobs;
 
-namespace BatchAspire.Core.Polling;
+namespace BatchAspire.Poller.Polling;
 
 /// <summary>
 /// Adaptive poll intervals: fast while validating, fast again whenever the status changes, and growing by

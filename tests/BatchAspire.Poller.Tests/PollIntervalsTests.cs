@@ -1,7 +1,7 @@
 using BatchAspire.Core.Jobs;
-using BatchAspire.Core.Polling;
+using BatchAspire.Poller.Polling;
 
-namespace BatchAspire.Core.Tests.Polling;
+namespace BatchAspire.Poller.Tests;
 
 public sealed class PollIntervalsTests
 {

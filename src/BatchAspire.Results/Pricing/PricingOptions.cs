@@ -1,4 +1,4 @@
-namespace BatchAspire.Core.Pricing;
+namespace BatchAspire.Results.Pricing;
 
 /// <summary>
 /// Standard (synchronous API) prices per model, in USD per million tokens, and the Batch API's discount

@@ -1,6 +1,6 @@
 using System.ComponentModel.DataAnnotations;
 
-namespace BatchAspire.Core.Polling;
+namespace BatchAspire.Poller.Polling;
 
 /// <summary>
 /// Poller settings (section <c>Poller</c>). The takeover bound for a dead replica's chunks is about
