@@ -1,7 +1,7 @@
 namespace BatchAspire.Core.Files;
 
 /// <summary>
-/// Files in Redis (docs/architecture.md, "Redis data model"). Methods that serve a client request take
+/// Files: metadata in Redis, lines in the blob store (docs/architecture.md, "Storage" and "Redis data model"). Methods that serve a client request take
 /// the tenant, and another tenant's id answers exactly as an unknown id does. Workers look files up by
 /// id only, because they act on ids the intake already checked.
 /// </summary>

@@ -7,7 +7,7 @@ using StackExchange.Redis;
 namespace BatchAspire.Results.Processing;
 
 /// <summary>
-/// Deletes chunks' files at the provider once their results are stored: BatchAspire keeps what it needs in Redis, and
+/// Deletes chunks' files at the provider once their results are stored: BatchAspire keeps what it needs (every input line and final result in its blob store), and
 /// a provider counts stored files against the account. The script that completes a chunk lists its files in
 /// <c>ba:provider:files:delete</c>; they are deleted right after and, where that fails (or the process died first),
 /// by <see cref="ProviderFileSweeper"/>, every <see cref="ResultsOptions.ProviderFileRetryDelay"/>, until the provider
