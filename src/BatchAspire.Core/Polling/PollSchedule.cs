@@ -27,15 +27,21 @@ public sealed class PollSchedule(IConnectionMultiplexer redis)
     private static readonly RedisScript CompleteScript = RedisScript.Load("poll/complete");
 
     private readonly DueSet _due = new(redis, RedisKeys.PollDue);
+    private readonly PollNotices _notices = new(redis);
 
     /// <summary>
     /// Schedules a chunk's first poll at <paramref name="dueAt"/> (the submitter calls it once the provider batch
     /// id is recorded in the chunk hash). Idempotent: a chunk already scheduled or leased keeps its due time and
-    /// lease, and a chunk whose polling finished is not scheduled again. Returns true if this call added it.
+    /// lease, and a chunk whose polling finished is not scheduled again. Returns true if this call added it; a chunk
+    /// added is announced to idle pollers (<see cref="PollNotices"/>, a hint: the schedule is the truth).
     /// </summary>
-    public async Task<bool> ScheduleAsync(string chunkId, DateTimeOffset dueAt) =>
-        (long)await ScheduleScript.EvaluateAsync(Database, [RedisKeys.Chunk(chunkId), RedisKeys.PollDue],
+    public async Task<bool> ScheduleAsync(string chunkId, DateTimeOffset dueAt)
+    {
+        var added = (long)await ScheduleScript.EvaluateAsync(Database, [RedisKeys.Chunk(chunkId), RedisKeys.PollDue],
             chunkId, dueAt.ToUnixTimeMilliseconds()).ConfigureAwait(false) == 1;
+        if (added) _notices.Scheduled(chunkId);
+        return added;
+    }
 
     /// <summary>
     /// Takes up to <paramref name="max"/> due chunks, leases them for <paramref name="lease"/> (the one lease claim,

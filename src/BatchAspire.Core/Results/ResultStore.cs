@@ -74,11 +74,9 @@ public sealed class ResultStore(IConnectionMultiplexer redis, IBlobStore blobs, 
             // list still has that length and says 'moved' if another chunk of the job was appended meanwhile.
             var number = successor == SuccessorKind.None ? 0 : (int)await db.ListLengthAsync(RedisKeys.JobChunks(jobId));
             var successorId = ChunkIds.Create(jobId, number);
-            RedisKey[] keys = successor == SuccessorKind.None
-                ? [RedisKeys.Chunk(chunkId), RedisKeys.JobChunks(jobId), RedisKeys.DelayedChunks, RedisKeys.ProviderFilesToDelete,
-                    RedisKeys.BlobsToDelete, RedisKeys.JobChunkStats(jobId)]
-                : [RedisKeys.Chunk(chunkId), RedisKeys.JobChunks(jobId), RedisKeys.DelayedChunks, RedisKeys.ProviderFilesToDelete,
-                    RedisKeys.BlobsToDelete, RedisKeys.JobChunkStats(jobId), RedisKeys.Chunk(successorId), RedisKeys.ChunkLines(successorId)];
+            RedisKey[] keys = [RedisKeys.Chunk(chunkId), RedisKeys.JobChunks(jobId), RedisKeys.DelayedChunks, RedisKeys.ProviderFilesToDelete,
+                RedisKeys.BlobsToDelete, RedisKeys.JobChunkStats(jobId),
+                .. successor == SuccessorKind.None ? [] : new[] { RedisKeys.Chunk(successorId), RedisKeys.ChunkLines(successorId) }];
             var reply = (RedisResult[])(await CompleteChunkScript.EvaluateAsync(db, keys,
                 jobId, kind, successorAttempt, packed, successorLines.Count, number, (long)capacityDelay.TotalMilliseconds, chunkId,
                 lineUsage.InputTokens, lineUsage.CachedTokens, lineUsage.OutputTokens, lineUsage.ReasoningTokens,

@@ -32,7 +32,6 @@ public sealed class ChunkSubmitter(
     IFileStore files,
     ProviderBatchCommands provider,
     PollSchedule pollSchedule,
-    PollNotices pollNotices,
     JobStopper stopper,
     TimeProvider time,
     IOptions<SubmitterOptions> options,
@@ -176,7 +175,6 @@ public sealed class ChunkSubmitter(
             if (record.Result == RecordResult.ChunkClosed) return await AnnounceClosedAsync(chunk.Id, publish, ct);
         }
         await pollSchedule.ScheduleAsync(chunk.Id, time.GetUtcNow() + _options.FirstPollDelay);
-        pollNotices.Scheduled(chunk.Id);   // wakes idle pollers; a hint, the schedule is the truth
         Activity.Current?.SetTag(TelemetryTags.ProviderBatchId, batch.Id);
         if (recovered) logger.ProviderBatchRecovered(chunk.Id, batch.Id);
         else logger.ProviderBatchCreated(batch.Id, chunk.Id, chunk.Attempt);
@@ -187,7 +185,6 @@ public sealed class ChunkSubmitter(
     private async Task<SubmitOutcome> EnsureScheduledAsync(string chunkId)
     {
         await pollSchedule.ScheduleAsync(chunkId, time.GetUtcNow() + _options.FirstPollDelay);
-        pollNotices.Scheduled(chunkId);
         await chunks.UndelayAsync(chunkId);
         return SubmitOutcome.AlreadySubmitted;
     }

@@ -24,7 +24,6 @@ public static class SubmitterExtensions
         builder.Services.TryAddSingleton(TimeProvider.System);
         builder.Services.TryAddSingleton<ChunkStore>();
         builder.Services.TryAddSingleton<PollSchedule>();
-        builder.Services.TryAddSingleton<PollNotices>();
         builder.Services.TryAddSingleton<ProviderBatchCommands>();
         builder.Services.TryAddSingleton<JobStopper>();
         builder.Services.TryAddSingleton<SubmitterTelemetry>();
