@@ -25,6 +25,12 @@ if [[ "${BATCHASPIRE_SKIP_BENCH:-0}" != 1 ]]; then
   ((bench_status == 0)) || echo "Benchmarks (short mode) failed." >&2
 fi
 
+# CI shows the end of this output: name each failed test there, with the first lines of its message.
+if grep -qE '^ *failed [^:]' "$log"; then
+  echo "Failed tests:"
+  awk '/^ *failed [^:]/{n=8} n>0{print; n--}' "$log"
+fi
+
 # Microsoft.Testing.Platform prints a summary per run; add them up into the one plain line CI reads.
 awk '/^ *failed: /{f+=$2} /^ *succeeded: /{p+=$2} /^ *skipped: /{s+=$2} END{printf "%d passed, %d failed, %d skipped\n", p, f, s}' "$log"
 rm -f "$log"

@@ -2,6 +2,9 @@ namespace BatchAspire.Load;
 
 internal sealed record LoadOptions(int Requests, int LinesPerFile, bool Short, TimeSpan Bound, bool SkipBaseline = false)
 {
+    /// <summary>AppHost settings given as <c>Section:Key=Value</c> arguments (e.g. <c>Results:ConcurrentChunks=8</c>), to compare knobs.</summary>
+    public IReadOnlyList<string> AppHostSettings { get; init; } = [];
+
     /// <summary>Requests of the untimed warm-up job on each side.</summary>
     public int WarmUpRequests => Short ? 2_000 : 20_000;
 
@@ -16,6 +19,9 @@ internal sealed record LoadOptions(int Requests, int LinesPerFile, bool Short, T
             if (args[i] == "--lines-per-file") linesPerFile = int.Parse(args[i + 1]);
         }
         // --no-baseline: BatchAspire only, for profiling (the report then has no ratio).
-        return new LoadOptions(requests, linesPerFile, isShort, isShort ? TimeSpan.FromMinutes(5) : TimeSpan.FromMinutes(30), args.Contains("--no-baseline"));
+        return new LoadOptions(requests, linesPerFile, isShort, isShort ? TimeSpan.FromMinutes(5) : TimeSpan.FromMinutes(30), args.Contains("--no-baseline"))
+        {
+            AppHostSettings = [.. args.Where(a => !a.StartsWith('-') && a.Contains(':') && a.Contains('='))],
+        };
     }
 }

@@ -7,6 +7,7 @@ using BatchAspire.Load;
 // is) and downloaded as each is done. The goal: BatchAspire takes at most 1.2 times as long.
 var options = LoadOptions.Parse(args);
 Console.WriteLine($"BatchAspire end-to-end benchmark: {options.Requests:N0} requests, {options.LinesPerFile:N0} lines per provider batch{(options.Short ? " (short mode)" : "")}");
+if (options.AppHostSettings.Count > 0) Console.WriteLine($"AppHost settings: {string.Join(' ', options.AppHostSettings)}");
 
 await using var system = await RunningSystem.StartAsync(options);
 var input = await RequestFile.CreateAsync(options.Requests);

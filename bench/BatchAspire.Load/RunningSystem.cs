@@ -37,7 +37,7 @@ internal sealed class RunningSystem : IAsyncDisposable
     {
         var dataDirectory = Directory.CreateTempSubdirectory("batchaspire-load-").FullName;
         var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.BatchAspire_AppHost>(
-            ["Infra:Mode=process", $"Infra:DataDirectory={dataDirectory}", $"Submitter:MaxLinesPerChunk={options.LinesPerFile}"]);
+            ["Infra:Mode=process", $"Infra:DataDirectory={dataDirectory}", $"Submitter:MaxLinesPerChunk={options.LinesPerFile}", .. options.AppHostSettings]);
         // The figures are the output; resource logs and health-probe noise would bury them.
         builder.Services.AddLogging(logging => logging.ClearProviders());
         // The testing builder runs no dashboard but still hands every service its OTLP endpoint: each would spend

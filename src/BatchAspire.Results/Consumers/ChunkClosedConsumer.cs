@@ -1,6 +1,7 @@
 using BatchAspire.Contracts;
 using BatchAspire.Results.Processing;
 using MassTransit;
+using Microsoft.Extensions.Options;
 
 namespace BatchAspire.Results.Consumers;
 
@@ -14,5 +15,5 @@ public sealed class ChunkClosedConsumer(ChunkResultsProcessor processor) : ICons
 /// <summary>A closed chunk downloads nothing, but writes its error lines through the same pipe as a finished one.</summary>
 public sealed class ChunkClosedConsumerDefinition : ConsumerDefinition<ChunkClosedConsumer>
 {
-    public ChunkClosedConsumerDefinition() => ConcurrentMessageLimit = 3;
+    public ChunkClosedConsumerDefinition(IOptions<ResultsOptions> options) => ConcurrentMessageLimit = options.Value.ConcurrentChunks;
 }

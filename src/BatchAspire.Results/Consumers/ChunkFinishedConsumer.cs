@@ -1,6 +1,7 @@
 using BatchAspire.Contracts;
 using BatchAspire.Results.Processing;
 using MassTransit;
+using Microsoft.Extensions.Options;
 
 namespace BatchAspire.Results.Consumers;
 
@@ -11,8 +12,8 @@ public sealed class ChunkFinishedConsumer(ChunkResultsProcessor processor) : ICo
         processor.ProcessAsync(context.Message, context, context.CancellationToken);
 }
 
-/// <summary>Downloads stream through a pipe, so a few chunks at once per replica keep memory flat.</summary>
+/// <summary>Downloads stream through a pipe, so memory stays flat however many chunks a replica stores at once.</summary>
 public sealed class ChunkFinishedConsumerDefinition : ConsumerDefinition<ChunkFinishedConsumer>
 {
-    public ChunkFinishedConsumerDefinition() => ConcurrentMessageLimit = 3;
+    public ChunkFinishedConsumerDefinition(IOptions<ResultsOptions> options) => ConcurrentMessageLimit = options.Value.ConcurrentChunks;
 }

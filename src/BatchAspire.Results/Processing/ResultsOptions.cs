@@ -42,4 +42,11 @@ public sealed class ResultsOptions
     /// <summary>The longest result line accepted from the provider.</summary>
     [Range(1024, int.MaxValue)]
     public int MaxResultLineBytes { get; set; } = 64 * 1024 * 1024;
+
+    /// <summary>
+    /// Finished (or closed) chunks one replica stores at once. Downloads stream through a pipe with fixed buffers, so
+    /// memory stays flat; the provider's download latency, not CPU, is what more of them hide.
+    /// </summary>
+    [Range(1, 64)]
+    public int ConcurrentChunks { get; set; } = 3;
 }

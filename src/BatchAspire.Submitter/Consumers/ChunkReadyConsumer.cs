@@ -1,6 +1,7 @@
 using BatchAspire.Contracts;
 using BatchAspire.Submitter.Submitting;
 using MassTransit;
+using Microsoft.Extensions.Options;
 
 namespace BatchAspire.Submitter.Consumers;
 
@@ -11,8 +12,8 @@ public sealed class ChunkReadyConsumer(ChunkSubmitter submitter) : IConsumer<Chu
         submitter.SubmitAsync(context.Message.ChunkId, context, context.CancellationToken);
 }
 
-/// <summary>Uploads stream from the blob store to the provider: a few at a time per replica keeps memory and sockets bounded.</summary>
+/// <summary>Uploads stream from the blob store to the provider: a bounded number per replica keeps memory and sockets bounded.</summary>
 public sealed class ChunkReadyConsumerDefinition : ConsumerDefinition<ChunkReadyConsumer>
 {
-    public ChunkReadyConsumerDefinition() => ConcurrentMessageLimit = 4;
+    public ChunkReadyConsumerDefinition(IOptions<SubmitterOptions> options) => ConcurrentMessageLimit = options.Value.ConcurrentSubmissions;
 }

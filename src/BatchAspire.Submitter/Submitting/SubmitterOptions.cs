@@ -45,4 +45,11 @@ public sealed class SubmitterOptions
 
     [Range(1, 100)]
     public int LookupPageSize { get; set; } = 100;
+
+    /// <summary>
+    /// Chunks one replica uploads and creates at once. Each streams from the blob store with fixed buffers, so memory
+    /// stays flat; the provider's upload and create latency, not CPU, is what more of them hide.
+    /// </summary>
+    [Range(1, 64)]
+    public int ConcurrentSubmissions { get; set; } = 4;
 }
