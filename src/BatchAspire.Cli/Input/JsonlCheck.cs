@@ -83,6 +83,8 @@ public static class JsonlCheck
             {
                 throw Bad(_firstBlankPending, "is empty (blank lines are allowed only at the end)");
             }
+            // The JSON reader checks the bytes of tokens, not of string contents: a Latin-1 file would pass it.
+            if (!System.Text.Unicode.Utf8.IsValid(line)) throw Bad(_number, "is not valid UTF-8");
             CheckObject(line);
             Requests++;
         }
@@ -97,7 +99,8 @@ public static class JsonlCheck
                     throw Bad(_number, "is JSON but not an object");
                 }
                 reader.Skip();
-                if (reader.Read()) throw Bad(_number, "holds more than one JSON value");
+                // Anything after the object but blanks makes the reader throw ("invalid after a single JSON value").
+                reader.Read();
             }
             catch (JsonException e)
             {
