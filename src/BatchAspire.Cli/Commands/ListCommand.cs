@@ -1,4 +1,5 @@
 using System.ComponentModel;
+using System.Globalization;
 using System.Text.Json;
 using BatchAspire.Cli.Api;
 using BatchAspire.Cli.Output;
@@ -40,12 +41,18 @@ public sealed class ListCommand(CliHost host) : AsyncCommand<ListSettings>
         var batches = json.RootElement.TryGetProperty("data", out var data) && data.ValueKind == JsonValueKind.Array
             ? data.EnumerateArray().Select(BatchView.Read).ToList()
             : [];
-        var table = new Table().Border(TableBorder.Simple).AddColumns("ID", "STATUS", "REQUESTS", "CREATED", "ENDPOINT");
-        foreach (var batch in batches)
+        // Plain aligned columns written whole, not a Spectre table: ids stay on one line at any width, and scripts can cut them.
+        string[] header = ["ID", "STATUS", "DONE", "FAILED", "TOTAL", "CREATED", "ENDPOINT"];
+        var rows = batches.Select(b => new[]
         {
-            table.AddRow(new Text(batch.Id), new Text(batch.Status), new Text(BatchText.Requests(batch)), new Text(BatchText.Created(batch)), new Text(batch.Endpoint ?? ""));
+            b.Id, b.Status, b.Completed.ToString(CultureInfo.InvariantCulture), b.Failed.ToString(CultureInfo.InvariantCulture),
+            b.Total.ToString(CultureInfo.InvariantCulture), BatchText.Created(b), b.Endpoint ?? "",
+        }).Prepend(header).ToList();
+        var widths = header.Select((_, i) => rows.Max(row => row[i].Length)).ToArray();
+        foreach (var row in rows)
+        {
+            host.WriteResult(string.Join("  ", row.Select((cell, i) => cell.PadRight(widths[i]))).TrimEnd());
         }
-        host.Out.Write(table);
         if (json.RootElement.TryGetProperty("has_more", out var more) && more.ValueKind == JsonValueKind.True && batches.Count > 0)
         {
             host.Error.MarkupLineInterpolated($"More: batchaspire list --after {batches[^1].Id}");
