@@ -126,6 +126,26 @@ public sealed class SubmitTests(SandboxServer sandbox) : IClassFixture<SandboxSe
         Assert.Contains((await Server.BatchAsync(batchId, Ct)).GetProperty("status").GetString(), new[] { "validating", "in_progress" });
     }
 
+    [Fact]
+    public async Task APollThatFailsAfterItsRetriesStopsTheWaitWithTheServersErrorAndSaysTheBatchGoesOn()
+    {
+        var file = _requests.Write(20, "unlucky");
+        await sandbox.SetFaultsAsync(new { api_fail_next_500 = 1, api_fail_method = "GET", api_fail_path_prefix = "/v1/batches/" }, Ct);
+        try
+        {
+            var result = await RunAsync("submit", file, "--wait", "--poll-interval", "100ms", "--max-retries", "0", "--metadata", "sandbox_line_latency_ms=200");
+
+            Assert.True(result.ExitCode == 4, result.ToString());
+            var batchId = Assert.Single(result.OutLines);
+            Assert.Matches($"error: The server answered HTTP 500: .+ Stopped waiting; the batch goes on \\(batchaspire status {batchId}\\)", result.Error);
+            Assert.Equal("completed", (await Server.WaitForEndAsync(batchId, Ct)).GetProperty("status").GetString());
+        }
+        finally
+        {
+            await sandbox.SetFaultsAsync(new { }, Ct);
+        }
+    }
+
     private const System.Text.Json.JsonValueKind JsonValueKindNull = System.Text.Json.JsonValueKind.Null;
 
     public void Dispose() => _requests.Dispose();

@@ -127,6 +127,11 @@ public sealed class BatchApi
         {
             throw ApiErrors.Translate(e, BaseUrl, ct);
         }
+        catch (JsonException e)
+        {
+            // A 200 that is not JSON: usually a base URL that points at some other web server.
+            throw new CliException(ExitCodes.ApiError, $"The server at {BaseUrl} did not answer with OpenAI JSON ({e.Message}). Is the base URL right?");
+        }
     }
 
     private static RequestOptions Options(CancellationToken ct) => new() { CancellationToken = ct };

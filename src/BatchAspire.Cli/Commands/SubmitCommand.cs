@@ -93,6 +93,11 @@ public sealed class SubmitCommand(CliHost host) : AsyncCommand<SubmitSettings>
                 host.Error.MarkupLineInterpolated($"Stopped waiting; the batch goes on (batchaspire status {batch.Id}).");
                 return ExitCodes.Interrupted;
             }
+            catch (CliException e) when (e.ExitCode is ExitCodes.ApiError or ExitCodes.Unreachable)
+            {
+                // A poll failed after its retries: the batch itself is not affected, and the user should know that.
+                throw new CliException(e.ExitCode, $"{e.Message} Stopped waiting; the batch goes on (batchaspire status {batch.Id}).");
+            }
             Report.Ending(host, batch);
         }
         else if (batch.Status == "failed")

@@ -1,4 +1,5 @@
 using System.Net;
+using System.Net.Http.Json;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.Extensions.Logging;
@@ -29,6 +30,14 @@ public sealed class SandboxServer : IAsyncLifetime
         _factory.StartServer();
         BaseUrl = new Uri($"http://127.0.0.1:{port}/v1");
         return ValueTask.CompletedTask;
+    }
+
+    /// <summary>Replaces the Sandbox's fault knobs (docs/sandbox.md, "Fault knobs"; snake_case JSON).</summary>
+    public async Task SetFaultsAsync(object faults, CancellationToken ct)
+    {
+        using var http = new HttpClient { BaseAddress = new Uri(BaseUrl, "/") };
+        using var response = await http.PutAsJsonAsync("sandbox/faults", faults, ct);
+        response.EnsureSuccessStatusCode();
     }
 
     /// <summary>A fresh key, so a test sees only its own files and batches.</summary>
