@@ -16,7 +16,8 @@ public sealed class BatchWatch(BatchApi api, CliHost host, TimeSpan interval, Ti
     private (TimeSpan At, long Finished)? _first;
 
     public Task<BatchView> WaitAsync(BatchView batch, CancellationToken ct) =>
-        host.Error.Profile.Capabilities.Interactive ? LiveAsync(batch, ct) : LinesAsync(batch, ct);
+        // Redrawing in place needs a terminal: stderr sent to a file or a pipe gets lines even from an interactive shell.
+        host.Error.Profile.Capabilities is { Interactive: true, Ansi: true } ? LiveAsync(batch, ct) : LinesAsync(batch, ct);
 
     private async Task<BatchView> LinesAsync(BatchView batch, CancellationToken ct)
     {
