@@ -1,14 +1,15 @@
 using System.Text.Json;
+using BatchAspire.Core.Webhooks;
 
 namespace BatchAspire.Results.Webhooks;
 
-/// <summary>The event types a job sends when it ends, named as OpenAI names them.</summary>
+/// <summary>The event types a job sends when it ends, named as OpenAI names them (recorded by lib/webhook_event.lua).</summary>
 public static class WebhookEventTypes
 {
-    public const string Completed = "batch.completed";
-    public const string Failed = "batch.failed";
-    public const string Expired = "batch.expired";
-    public const string Cancelled = "batch.cancelled";
+    public const string Completed = WebhookEventFields.TypeCompleted;
+    public const string Failed = WebhookEventFields.TypeFailed;
+    public const string Expired = WebhookEventFields.TypeExpired;
+    public const string Cancelled = WebhookEventFields.TypeCancelled;
 
     public static readonly IReadOnlyList<string> All = [Completed, Failed, Expired, Cancelled];
 }
