@@ -34,7 +34,9 @@ builder.AddWorker<Projects.BatchAspire_Poller>(ResourceNames.Poller, cache, mess
     .WithReplicas(builder.Configuration.GetValue("Parameters:poller-replicas", 2))
     .WithBlobStore(blobs);
 
+// Results sends the webhooks: their endpoints and secrets (Webhooks:Endpoints, docs/webhooks.md) go only there.
 builder.AddWorker<Projects.BatchAspire_Results>(ResourceNames.Results, cache, messaging, provider)
+    .WithConfigurationSection(builder.Configuration, "Webhooks")
     .WithBlobStore(blobs);
 
 builder.Build().Run();

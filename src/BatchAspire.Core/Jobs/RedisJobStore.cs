@@ -52,7 +52,8 @@ public sealed class RedisJobStore(IConnectionMultiplexer redis, TimeProvider tim
     {
         var args = new List<RedisValue>(6 + fields.Count * 2) { job.JobId, validatingSince, requests, maxOpenBatches, maxPendingRequests, status };
         foreach (var (name, value) in fields) { args.Add(name); args.Add(value); }
-        RedisKey[] keys = [RedisKeys.Job(job.JobId), RedisKeys.TenantBatches(job.Tenant), RedisKeys.ValidatingJobs, RedisKeys.Sequence, RedisKeys.TenantUsage(job.Tenant)];
+        RedisKey[] keys = [RedisKeys.Job(job.JobId), RedisKeys.TenantBatches(job.Tenant), RedisKeys.ValidatingJobs, RedisKeys.Sequence, RedisKeys.TenantUsage(job.Tenant),
+            RedisKeys.WebhookEvent(job.JobId), RedisKeys.WebhooksDue];
         return (RedisResult[])(await CreateScript.EvaluateAsync(Db, keys, [.. args]))!;
     }
 

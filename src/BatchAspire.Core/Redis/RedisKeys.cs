@@ -32,6 +32,13 @@ public static class RedisKeys
     public static readonly RedisKey PollDue = "ba:poll:due";
     public static readonly RedisKey PollFence = "ba:poll:fence";
 
+    /// <summary>The job's webhook event (WebhookEventFields), recorded when the job ends, until every endpoint has it.</summary>
+    public static RedisKey WebhookEvent(string jobId) => $"ba:{{{jobId}}}:event";
+    /// <summary>Job ids whose webhook event is to be delivered, by when (unix ms); claimed with a lease (DueSet).</summary>
+    public static readonly RedisKey WebhooksDue = "ba:webhooks:due";
+    /// <summary>Job ids whose webhook event was dead-lettered, by when (unix ms).</summary>
+    public static readonly RedisKey WebhooksDead = "ba:webhooks:dead";
+
     public static RedisKey JobResults(string jobId) => $"ba:{{{jobId}}}:results";
 
     // Blob prefixes (LinePart) whose blobs are to be deleted, scored by when (unix ms). A writer lists its prefix

@@ -169,6 +169,7 @@ public sealed class ResultStore(IConnectionMultiplexer redis, IBlobStore blobs, 
         };
         AssembledFile[] files = [assembled.Output, assembled.Errors];
         foreach (var file in files) keys.Add(RedisKeys.File(file.FileId));
+        keys.AddRange([RedisKeys.WebhookEvent(jobId), RedisKeys.WebhooksDue]);
         foreach (var file in files)
         {
             var present = file.Lines > 0;

@@ -2,6 +2,7 @@ using BatchAspire.Core.Files;
 using BatchAspire.Core.Jobs;
 using BatchAspire.Core.Jsonl;
 using BatchAspire.Core.Tenants;
+using BatchAspire.Core.Webhooks;
 
 namespace BatchAspire.Core.Tests.Jobs;
 
@@ -40,6 +41,7 @@ public sealed class JobStoreTests(RedisFixture fixture) : IAsyncLifetime
         var usage = await TenantUsage.ReadAsync(db, tenant);
         Assert.Equal(1, usage[TenantUsage.OpenBatches]);
         Assert.Equal(3, usage[TenantUsage.PendingRequests]);
+        Assert.Null(await new WebhookEvents(_redis.Multiplexer).GetAsync(jobId));
     }
 
     [Fact]
@@ -60,6 +62,27 @@ public sealed class JobStoreTests(RedisFixture fixture) : IAsyncLifetime
         Assert.NotNull(await db.SortedSetScoreAsync(BatchAspire.Core.Redis.RedisKeys.TenantBatches(tenant), jobId));
         Assert.Null(await db.SortedSetScoreAsync(BatchAspire.Core.Redis.RedisKeys.ValidatingJobs, jobId));
         Assert.Empty(await TenantUsage.ReadAsync(db, tenant));
+    }
+
+    [Fact]
+    public async Task AJobThatFailedTheChecksRecordsItsBatchFailedWebhookEventDueAtOnce()
+    {
+        var store = new RedisJobStore(_redis.Multiplexer, TimeProvider.System);
+        var tenant = RedisFixture.NewTenant();
+        var jobId = JobIds.New();
+
+        await store.CreateFailedAsync(NewJob(jobId, tenant), [LineError.InvalidJson(2)], Ct);
+
+        var events = new WebhookEvents(_redis.Multiplexer);
+        var stored = await events.GetAsync(jobId);
+        Assert.NotNull(stored);
+        Assert.Equal("evt_" + jobId["batch_".Length..], stored.Id);
+        Assert.Equal(WebhookEventFields.TypeFailed, stored.Type);
+        Assert.Equal(tenant, stored.Tenant);
+        Assert.Equal(0, stored.Attempts);
+        Assert.Empty(stored.DeliveredTo);
+        var claim = await events.ClaimAsync(10, TimeSpan.FromSeconds(30));
+        Assert.Equal(jobId, Assert.Single(claim.Members).Id);
     }
 
     [Fact]

@@ -19,10 +19,11 @@ public sealed partial class RecordWriterTests
         new("the tenant's usage", "lib/tenant.lua", "tenant_"),
         new("the chunk hash", "lib/chunk.lua", "chunk_"),
         new("the job's chunk counters", "lib/chunkstats.lua", "chunkstats_"),
+        new("the webhook event", "lib/webhook_event.lua", "webhook_event_"),
     ];
 
     // Folders under Redis/Lua/ whose scripts follow the rule so far.
-    private static readonly string[] CoveredFolders = ["lib", "jobs", "files", "due", "chunks", "poll", "results"];
+    private static readonly string[] CoveredFolders = ["lib", "jobs", "files", "due", "chunks", "poll", "results", "webhooks"];
 
     // Script folders whose scripts one C# class runs: that class is the record's one writer on the C# side.
     private static readonly (string Folder, string Runner)[] ScriptRunners =
@@ -32,6 +33,7 @@ public sealed partial class RecordWriterTests
         ("chunks", "src/BatchAspire.Core/Chunks/ChunkStore.cs"),
         ("poll", "src/BatchAspire.Core/Polling/PollSchedule.cs"),
         ("results", "src/BatchAspire.Core/Results/ResultStore.cs"),
+        ("webhooks", "src/BatchAspire.Core/Webhooks/WebhookEvents.cs"),
     ];
 
     private static readonly HashSet<string> WriteCommands = new(StringComparer.OrdinalIgnoreCase)
@@ -196,7 +198,7 @@ public sealed partial class RecordWriterTests
     [GeneratedRegex(@"^local function (\w+)", RegexOptions.Multiline)]
     private static partial Regex FunctionStart();
 
-    // job_move(KEYS[1], ...
-    [GeneratedRegex(@"\b(job|file|tenant|chunk|chunkstats)_(\w+)\(\s*KEYS\[(\d+)\]")]
+    // job_move(KEYS[1], ... or webhook_event_record(KEYS[12], ...
+    [GeneratedRegex(@"\b(job|file|tenant|chunk|chunkstats|webhook_event)_(\w+)\(\s*KEYS\[(\d+)\]")]
     private static partial Regex LibraryCall();
 }

@@ -119,10 +119,10 @@ public sealed class PipelineHost : IAsyncDisposable
         return new PipelineHost(host, redis, blobs, sandbox);
     }
 
-    /// <summary>Stores an input file and a <c>validating</c> job the way the intake does; returns the job id.</summary>
-    public async Task<TestJob> CreateJobAsync(byte[] input, CancellationToken ct)
+    /// <summary>Stores an input file and a <c>validating</c> job the way the intake does (for a new tenant unless <paramref name="tenant"/> names one).</summary>
+    public async Task<TestJob> CreateJobAsync(byte[] input, CancellationToken ct, string? tenant = null)
     {
-        var tenant = "t" + Guid.NewGuid().ToString("N")[..12];
+        tenant ??= "t" + Guid.NewGuid().ToString("N")[..12];
         await using var upload = Files.BeginUpload(tenant, new FileUploadLimits(1L << 30, 1 << 20));
         await upload.ReadFromAsync(new MemoryStream(input), ct);
         var file = await upload.CommitAsync("input.jsonl", FilePurposes.Batch, null, ct);
