@@ -34,7 +34,7 @@ public abstract partial class Sweeper(TimeProvider time, ILogger logger) : Backg
             {
                 more = await SweepRoundAsync(stoppingToken);
             }
-            catch (Exception exception) when (exception is not OperationCanceledException || !stoppingToken.IsCancellationRequested)
+            catch (Exception exception) when (!exception.IsHostStopping(stoppingToken))
             {
                 LogRoundFailed(Logger, exception, GetType().Name, Interval);
             }

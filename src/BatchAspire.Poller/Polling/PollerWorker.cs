@@ -1,4 +1,5 @@
 using BatchAspire.Contracts;
+using BatchAspire.Core.Hosting;
 using BatchAspire.Core.Polling;
 using BatchAspire.Core.Providers;
 using BatchAspire.Core.Telemetry;
@@ -43,7 +44,7 @@ internal sealed class PollerWorker(
                 {
                     batch = await schedule.ClaimAsync(free, _options.Lease);
                 }
-                catch (Exception exception) when (exception is not OperationCanceledException)
+                catch (Exception exception) when (!exception.IsHostStopping(stoppingToken))
                 {
                     slots.Release(free);
                     logger.ClaimFailed(exception);

@@ -48,7 +48,7 @@ internal sealed class JobDeadlineSweeper(
             {
                 await SweepJobAsync(jobId, now, ct);
             }
-            catch (Exception exception) when (exception is not OperationCanceledException || !ct.IsCancellationRequested)
+            catch (Exception exception) when (!exception.IsHostStopping(ct))
             {
                 Logger.SweepFailed(exception, jobId);
             }

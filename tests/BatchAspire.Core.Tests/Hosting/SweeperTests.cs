@@ -36,6 +36,47 @@ public sealed class SweeperTests
     }
 
     [Fact]
+    public async Task ARoundFailingWithACanceledTaskWhileTheHostRunsIsRetriedLikeAnyOtherFailure()
+    {
+        // StackExchange.Redis may fail a command with a canceled task while it reconnects: that is no shutdown.
+        var sweeper = new ScriptedSweeper(TimeSpan.FromMilliseconds(20), round => round == 0 ? throw new TaskCanceledException("a Redis command") : false);
+        await sweeper.StartAsync(Ct);
+        await sweeper.WaitForRoundsAsync(3);
+        await sweeper.StopAsync(Ct);
+
+        Assert.True(sweeper.Rounds.Count >= 3);
+        Assert.False(sweeper.ExecuteTask!.IsFaulted);
+    }
+
+    [Fact]
+    public void OnlyACancellationWhileTheHostStopsCountsAsTheHostStopping()
+    {
+        using var stopped = new CancellationTokenSource();
+        stopped.Cancel();
+        Assert.True(new TaskCanceledException().IsHostStopping(stopped.Token));
+        Assert.True(new OperationCanceledException().IsHostStopping(stopped.Token));
+        Assert.False(new TaskCanceledException().IsHostStopping(CancellationToken.None));
+        Assert.False(new TimeoutException().IsHostStopping(stopped.Token));
+    }
+
+    [Fact]
+    public void EveryBackgroundLoopCatchesFailuresWithTheSameStoppingRule()
+    {
+        // A loop that lets a stray cancellation escape stops its whole host (a poller did, under load, in CI).
+        var loops = Directory.EnumerateFiles(RepoPaths.Src, "*.cs", SearchOption.AllDirectories)
+            .Where(p => !p.Contains($"{Path.DirectorySeparatorChar}obj{Path.DirectorySeparatorChar}") && !p.Contains("BatchAspire.Sandbox"))
+            .Select(p => (Path: p, Text: File.ReadAllText(p)))
+            .Where(f => f.Text.Contains(": BackgroundService", StringComparison.Ordinal) || f.Text.Contains(": Sweeper(", StringComparison.Ordinal))
+            .Where(f => f.Text.Contains("catch (Exception", StringComparison.Ordinal))
+            .ToList();
+        Assert.NotEmpty(loops);
+        foreach (var (path, text) in loops)
+        {
+            Assert.DoesNotContain("is not OperationCanceledException)", text);
+        }
+    }
+
+    [Fact]
     public async Task StoppingTheHostEndsTheLoopDuringItsWait()
     {
         var sweeper = new ScriptedSweeper(TimeSpan.FromHours(1), _ => false);
