@@ -37,6 +37,11 @@ public sealed class WebhookOptionsValidator : IValidateOptions<WebhookOptions>
                 failures.Add($"{at} (tenant {endpoint.Tenant}): host {url.Host} resolves to {address}, a loopback, link-local or private address; " +
                     "refused unless Webhooks:AllowPrivateAddresses is true.");
         }
+        // One event's tries of a tenant's endpoints run one after another under one lease: a lease shorter than all of
+        // them would hand an event still being delivered to a second dispatcher, and the receiver would get it twice.
+        var mostEndpoints = options.Endpoints.GroupBy(e => e.Tenant).Select(g => g.Count()).DefaultIfEmpty(1).Max();
+        if (options.Lease <= options.Timeout * mostEndpoints)
+            failures.Add($"Webhooks:Lease ({options.Lease}) must be longer than Webhooks:Timeout ({options.Timeout}) times the most endpoints one tenant has ({mostEndpoints}).");
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }
 

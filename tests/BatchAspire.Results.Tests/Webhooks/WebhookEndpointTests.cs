@@ -79,10 +79,11 @@ public sealed class WebhookEndpointTests(RedisFixture fixture) : IAsyncLifetime
     [InlineData("Url", "ftp://example.com/hook", "Url must be an absolute http or https URL")]
     [InlineData("Events:0", "batch.started", "unknown event type 'batch.started'")]
     [InlineData("Tenant", "", "a Tenant is required")]
+    [InlineData("../../Lease", "00:00:00.500", "Webhooks:Lease (00:00:00.5000000) must be longer than Webhooks:Timeout")]
     public async Task AnEndpointThatCannotWorkIsRefusedAtStartupSayingWhy(string key, string value, string expected)
     {
         var settings = Endpoint("acme");
-        settings[$"Webhooks:Endpoints:0:{key}"] = value;
+        settings[key.StartsWith("../../", StringComparison.Ordinal) ? $"Webhooks:{key[6..]}" : $"Webhooks:Endpoints:0:{key}"] = value;
 
         var error = await Assert.ThrowsAsync<OptionsValidationException>(() => DispatcherAsync(settings));
 

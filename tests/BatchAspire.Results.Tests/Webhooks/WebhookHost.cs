@@ -21,8 +21,8 @@ internal sealed class WebhookHost(IHost host) : IAsyncDisposable
             ["Webhooks:PollInterval"] = "00:00:00.050",
             ["Webhooks:InitialRetryDelay"] = "00:00:00.100",
             ["Webhooks:MaxRetryDelay"] = "00:00:00.300",
-            ["Webhooks:Timeout"] = "00:00:02",
-            ["Webhooks:Lease"] = "00:00:01",
+            ["Webhooks:Timeout"] = "00:00:01",
+            ["Webhooks:Lease"] = "00:00:04",
         };
         foreach (var (key, value) in overrides) settings[key] = value;
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true, ApplicationName = "webhooks-tests" });
