@@ -42,21 +42,37 @@ public static class AnthropicResultTranslator
     /// </summary>
     public static TranslatedResult Translate(ReadOnlySpan<byte> line, Utf8JsonWriter writer, long created, string? customId = null)
     {
-        MessageBatchIndividualResponse response;
+        MessageBatchIndividualResponse? response;
         try
         {
-            response = JsonSerializer.Deserialize<MessageBatchIndividualResponse>(line)
-                ?? throw new InvalidDataException("A Message Batches result line is null.");
+            response = JsonSerializer.Deserialize<MessageBatchIndividualResponse>(line);
+        }
+        catch (JsonException e)
+        {
+            throw new InvalidDataException("The provider's result line is not a Message Batches result.", e);
+        }
+        return Translate(response ?? throw new InvalidDataException("The provider's result line is not a Message Batches result (null)."),
+            writer, created, customId);
+    }
+
+    /// <summary>The same, from the result as the Anthropic SDK's results stream gives it.</summary>
+    public static TranslatedResult Translate(MessageBatchIndividualResponse response, Utf8JsonWriter writer, long created, string? customId = null)
+    {
+        // The SDK reads a field when it is first asked for: everything is read before the first byte is written, so a
+        // malformed result writes nothing.
+        try
+        {
             var id = customId ?? response.CustomID;
             var result = response.Result;
             if (result.TryPickSucceeded(out var succeeded))
             {
-                WriteSucceeded(writer, id, succeeded.Message, created);
+                WriteSucceeded(writer, id, Completion.Of(succeeded.Message), created);
                 return new(response.CustomID, AnthropicResultKind.Succeeded);
             }
             if (result.TryPickErrored(out var errored))
             {
-                WriteErrored(writer, id, errored.Error);
+                var error = errored.Error;
+                WriteErrored(writer, id, error.Error.Type.Raw(), error.Error.Message, error.RequestID);
                 return new(response.CustomID, AnthropicResultKind.Errored);
             }
             var expired = result.TryPickExpired(out _);
@@ -70,6 +86,25 @@ public static class AnthropicResultTranslator
         catch (Exception e) when (e is JsonException or AnthropicInvalidDataException)
         {
             throw new InvalidDataException("The provider's result line is not a Message Batches result.", e);
+        }
+    }
+
+    /// <summary>What a chat.completion takes from an Anthropic message.</summary>
+    private sealed record Completion(string Id, string Model, string Text, string FinishReason, long InputTokens, long CachedTokens, long OutputTokens)
+    {
+        public static Completion Of(Message message)
+        {
+            var usage = message.Usage;
+            var cached = usage.CacheReadInputTokens ?? 0;
+            return new(
+                message.ID,
+                message.Model.Raw(),
+                string.Concat(message.Content.Select(block => block.TryPickText(out var text) ? text.Text : "")),
+                AnthropicResultTranslator.FinishReason(message.StopReason?.Raw()),
+                // Anthropic counts cached and cache-writing input apart from input_tokens; OpenAI's prompt_tokens holds them all.
+                usage.InputTokens + cached + (usage.CacheCreationInputTokens ?? 0),
+                cached,
+                usage.OutputTokens);
         }
     }
 
@@ -97,15 +132,9 @@ public static class AnthropicResultTranslator
         _ => 500,   // api_error and any type added later: retried, like a 5xx
     };
 
-    private static void WriteSucceeded(Utf8JsonWriter w, string customId, Message message, long created)
+    private static void WriteSucceeded(Utf8JsonWriter w, string customId, Completion c, long created)
     {
-        var suffix = message.ID.StartsWith("msg_", StringComparison.Ordinal) ? message.ID[4..] : message.ID;
-        var text = string.Concat(message.Content.Select(block => block.TryPickText(out var textBlock) ? textBlock.Text : ""));
-        var usage = message.Usage;
-        var cached = usage.CacheReadInputTokens ?? 0;
-        // Anthropic counts cached and cache-writing input apart from input_tokens; OpenAI's prompt_tokens holds them all.
-        var prompt = usage.InputTokens + cached + (usage.CacheCreationInputTokens ?? 0);
-
+        var suffix = c.Id.StartsWith("msg_", StringComparison.Ordinal) ? c.Id[4..] : c.Id;
         w.WriteStartObject();
         w.WriteString("id", "batch_req_" + suffix);
         w.WriteString("custom_id", customId);
@@ -113,30 +142,30 @@ public static class AnthropicResultTranslator
         w.WriteNumber("status_code", 200);
         w.WriteString("request_id", "req_" + suffix);
         w.WriteStartObject("body");
-        w.WriteString("id", message.ID);
+        w.WriteString("id", c.Id);
         w.WriteString("object", "chat.completion");
         w.WriteNumber("created", created);
-        w.WriteString("model", message.Model.Raw());
+        w.WriteString("model", c.Model);
         w.WriteStartArray("choices");
         w.WriteStartObject();
         w.WriteNumber("index", 0);
         w.WriteStartObject("message");
         w.WriteString("role", "assistant");
-        w.WriteString("content", text);
+        w.WriteString("content", c.Text);
         w.WriteNull("refusal");
         w.WriteStartArray("annotations");
         w.WriteEndArray();
         w.WriteEndObject();
         w.WriteNull("logprobs");
-        w.WriteString("finish_reason", FinishReason(message.StopReason?.Raw()));
+        w.WriteString("finish_reason", c.FinishReason);
         w.WriteEndObject();
         w.WriteEndArray();
         w.WriteStartObject("usage");
-        w.WriteNumber("prompt_tokens", prompt);
-        w.WriteNumber("completion_tokens", usage.OutputTokens);
-        w.WriteNumber("total_tokens", prompt + usage.OutputTokens);
+        w.WriteNumber("prompt_tokens", c.InputTokens);
+        w.WriteNumber("completion_tokens", c.OutputTokens);
+        w.WriteNumber("total_tokens", c.InputTokens + c.OutputTokens);
         w.WriteStartObject("prompt_tokens_details");
-        w.WriteNumber("cached_tokens", cached);
+        w.WriteNumber("cached_tokens", c.CachedTokens);
         w.WriteEndObject();
         w.WriteStartObject("completion_tokens_details");
         w.WriteNumber("reasoning_tokens", 0);
@@ -148,19 +177,18 @@ public static class AnthropicResultTranslator
         w.WriteEndObject();
     }
 
-    private static void WriteErrored(Utf8JsonWriter w, string customId, ErrorResponse error)
+    private static void WriteErrored(Utf8JsonWriter w, string customId, string type, string message, string? requestId)
     {
-        var type = error.Error.Type.Raw();
         var status = StatusCode(type);
         w.WriteStartObject();
         w.WriteString("id", "batch_req_" + customId);
         w.WriteString("custom_id", customId);
         w.WriteStartObject("response");
         w.WriteNumber("status_code", status);
-        w.WriteString("request_id", error.RequestID ?? "");
+        w.WriteString("request_id", requestId ?? "");
         w.WriteStartObject("body");
         w.WriteStartObject("error");
-        w.WriteString("message", error.Error.Message);
+        w.WriteString("message", message);
         w.WriteString("type", type);
         w.WriteNull("param");
         w.WriteString("code", status == 429 ? "rate_limit_exceeded" : null);
