@@ -173,6 +173,18 @@ public sealed class MessageBatchesApiTests(SandboxFixture sandbox) : IClassFixtu
     }
 
     [Fact]
+    public async Task WithAConfiguredKeyOnlyThatXApiKeyIsAcceptedAndOthersGetAnAuthenticationError()
+    {
+        await using var host = SandboxHost.Start(new Dictionary<string, string?> { ["Sandbox:ApiKey"] = "sk-ant-only" });
+        using var wrong = AnthropicApi.For(host, "sk-ant-wrong");
+        using var right = AnthropicApi.For(host, "sk-ant-only");
+
+        using var refused = await wrong.Http.GetAsync("v1/messages/batches", Ct);
+        Assert.Contains("x-api-key", (await AnthropicApi.AssertErrorAsync(refused, 401, "authentication_error")).Str("message"));
+        Assert.Empty((await right.GetAsync("v1/messages/batches", Ct)).GetProperty("data").EnumerateArray());
+    }
+
+    [Fact]
     public async Task EachKeySeesOnlyItsOwnMessageBatchesAndOpenAIBatchesAreASeparateList()
     {
         using var owner = AnthropicApi.For(sandbox.Host);
