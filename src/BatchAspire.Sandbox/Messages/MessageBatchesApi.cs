@@ -160,8 +160,18 @@ public static class MessageBatchesApi
         return Results.Empty;
     }
 
-    private static FileStream Open(string path) =>
-        new(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, 0, FileOptions.SequentialScan);
+    /// <summary>A batch that failed inside the Sandbox (an internal error) ended without results: its files are empty.</summary>
+    private static Stream Open(string path)
+    {
+        try
+        {
+            return new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, 0, FileOptions.SequentialScan);
+        }
+        catch (FileNotFoundException)
+        {
+            return Stream.Null;
+        }
+    }
 
     /// <summary>The absolute base the caller reached, for <c>results_url</c> (the SDKs follow it as given).</summary>
     private static string ApiBase(HttpContext http) => $"{http.Request.Scheme}://{http.Request.Host}{http.Request.PathBase}/v1";
