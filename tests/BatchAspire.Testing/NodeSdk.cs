@@ -25,7 +25,8 @@ public static class NodeSdk
         try
         {
             if (File.Exists(Path.Combine(Directory, "node_modules", "openai", "package.json")) &&
-                File.Exists(Path.Combine(Directory, "node_modules", "openai-v7", "package.json")))
+                File.Exists(Path.Combine(Directory, "node_modules", "openai-v7", "package.json")) &&
+                File.Exists(Path.Combine(Directory, "node_modules", "@anthropic-ai", "sdk", "package.json")))
             {
                 return Directory;
             }
@@ -51,6 +52,16 @@ public static class NodeSdk
                 ["OPENAI_BASE_URL"] = baseUrl.AbsoluteUri,
                 ["OPENAI_API_KEY"] = apiKey ?? "sk-seed-" + Guid.NewGuid().ToString("N"),
                 ["SEED_OPENAI_PACKAGE"] = package,
+            },
+            TimeSpan.FromSeconds(90), ct);
+
+    /// <summary>Runs a script with the Anthropic SDK's environment: its base URL is the server's root (the SDK adds <c>/v1</c>).</summary>
+    public static Task<(int Exit, string Stdout, string Stderr)> RunAnthropicAsync(string script, Uri rootUrl, CancellationToken ct, string? apiKey = null) =>
+        RunProcessAsync("node", [script], Directory,
+            new Dictionary<string, string>
+            {
+                ["ANTHROPIC_BASE_URL"] = rootUrl.AbsoluteUri.TrimEnd('/'),
+                ["ANTHROPIC_API_KEY"] = apiKey ?? "sk-ant-" + Guid.NewGuid().ToString("N"),
             },
             TimeSpan.FromSeconds(90), ct);
 

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using BatchAspire.Sandbox.Executors;
 using BatchAspire.Sandbox.Faults;
+using BatchAspire.Sandbox.Messages;
 using BatchAspire.Sandbox.Storage;
 using Microsoft.Extensions.Options;
 
@@ -11,6 +12,8 @@ namespace BatchAspire.Sandbox.Batches;
 /// streamed from the input file and results appended to work files; every checkpoint records how
 /// far both got, so after a restart the batch resumes from its last checkpoint (the work files are
 /// cut back to it) and no request is answered twice.
+/// A message batch (Anthropic's API) takes the same path with its own input, request key (<c>params</c>) and result
+/// lines; its requests were checked when it was created, and it never fails as a whole.
 /// </summary>
 public sealed class BatchProcessor(
     BatchStore batches,
@@ -62,6 +65,7 @@ public sealed class BatchProcessor(
             catch (OperationCanceledException) when (!stopping.IsCancellationRequested) { }
         }
         stopping.ThrowIfCancellationRequested();
+        if (batch.IsMessageBatch) return StartMessageBatch(batch);
         if (batch.CancelSignal.IsCancellationRequested) return EndWithoutFiles(batch, BatchStatus.Cancelled);
         if (NowMs >= batch.ExpiresAtMs) return EndWithoutFiles(batch, BatchStatus.Expired);
 
@@ -104,6 +108,22 @@ public sealed class BatchProcessor(
         return true;
     }
 
+    /// <summary>
+    /// A message batch goes straight to work: a cancel or an expiry during the validation delay is reported request
+    /// by request (every result <c>canceled</c> or <c>expired</c>), as the real API does.
+    /// </summary>
+    private bool StartMessageBatch(BatchState batch)
+    {
+        lock (batch.Gate)
+        {
+            if (batch.Status != BatchStatus.Cancelling) batch.Status = BatchStatus.InProgress;
+            batch.InProgressAt = Now;
+        }
+        batches.Save(batch);
+        Log(batch);
+        return true;
+    }
+
     private bool EndWithoutFiles(BatchState batch, string status)
     {
         lock (batch.Gate)
@@ -139,7 +159,8 @@ public sealed class BatchProcessor(
         JsonlReader reader;
         try
         {
-            reader = new JsonlReader(files.ContentPath(batch.InputFileId), batch.InputOffset, batch.InputLine);
+            var input = batch.IsMessageBatch ? folder.MessageBatchInput(batch.Id) : files.ContentPath(batch.InputFileId);
+            reader = new JsonlReader(input, batch.InputOffset, batch.InputLine);
         }
         catch (FileNotFoundException)
         {
@@ -147,8 +168,8 @@ public sealed class BatchProcessor(
             return;
         }
         using var _ = reader;
-        using var output = new ResultWriter(folder.BatchOutputPart(batch.Id), batch.OutputBytes, batch.OutputLines);
-        using var errors = new ResultWriter(folder.BatchErrorPart(batch.Id), batch.ErrorBytes, batch.ErrorLines);
+        using var output = new ResultWriter(folder.BatchOutputPart(batch.Id), batch.OutputBytes, batch.OutputLines, reorder: batch.IsMessageBatch);
+        using var errors = new ResultWriter(folder.BatchErrorPart(batch.Id), batch.ErrorBytes, batch.ErrorLines, reorder: batch.IsMessageBatch);
         lock (batch.Gate)
         {
             // Live counts restart from the checkpoint the work files were cut back to.
@@ -158,6 +179,8 @@ public sealed class BatchProcessor(
             batch.CachedTokens = batch.CheckpointCachedTokens;
             batch.OutputTokens = batch.CheckpointOutputTokens;
             batch.ReasoningTokens = batch.CheckpointReasoningTokens;
+            batch.CanceledRequests = batch.CheckpointCanceledRequests;
+            batch.ExpiredRequests = batch.CheckpointExpiredRequests;
         }
 
         var run = new Run(batch, reader, output, errors);
@@ -217,7 +240,7 @@ public sealed class BatchProcessor(
                 {
                     using var document = JsonDocument.Parse(line);
                     var root = document.RootElement;
-                    var result = await executor.ExecuteAsync(batch.Endpoint, root.GetProperty("body"), scratch, stopping);
+                    var result = await executor.ExecuteAsync(batch.Endpoint, Body(batch, root), scratch, stopping);
                     Record(run, root.GetProperty("custom_id"), result);
                 }
             }
@@ -287,7 +310,7 @@ public sealed class BatchProcessor(
                             }
                             using var document = JsonDocument.Parse(copy);
                             var root = document.RootElement;
-                            var result = await executor.ExecuteAsync(batch.Endpoint, root.GetProperty("body"), new ExecutionScratch(), stopping);
+                            var result = await executor.ExecuteAsync(batch.Endpoint, Body(batch, root), new ExecutionScratch(), stopping);
                             lock (writeGate) Record(run, root.GetProperty("custom_id"), result);
                         }
                         catch (OperationCanceledException) when (stopping.IsCancellationRequested) { }
@@ -324,6 +347,8 @@ public sealed class BatchProcessor(
         return mode;
     }
 
+    private static JsonElement Body(BatchState batch, JsonElement line) => line.GetProperty(batch.IsMessageBatch ? "params" : "body");
+
     private Mode StopReason(BatchState batch) =>
         batch.CancelSignal.IsCancellationRequested ? Mode.Cancelled
         : NowMs >= batch.ExpiresAtMs ? Mode.Expired
@@ -331,6 +356,17 @@ public sealed class BatchProcessor(
 
     private static void WriteNotExecuted(Run run, ReadOnlySpan<byte> line, Mode mode)
     {
+        if (run.Batch.IsMessageBatch)
+        {
+            MessageResultLines.WriteNotRun(run.Errors, ResultLines.CustomId(line), expired: mode == Mode.Expired);
+            lock (run.Batch.Gate)
+            {
+                run.Batch.Failed++;
+                if (mode == Mode.Expired) run.Batch.ExpiredRequests++;
+                else run.Batch.CanceledRequests++;
+            }
+            return;
+        }
         if (mode == Mode.Expired) ResultLines.WriteNotExecuted(run.Errors, line, "batch_expired", ResultLines.ExpiredMessage);
         else ResultLines.WriteNotExecuted(run.Errors, line, "batch_cancelled", ResultLines.CancelledMessage);
         lock (run.Batch.Gate) run.Batch.Failed++;
@@ -344,7 +380,8 @@ public sealed class BatchProcessor(
         var roll = Fnv.Unit(batch.Id, index);
         int status = roll < batch.Fail429Rate ? 429 : roll < batch.Fail429Rate + batch.Fail500Rate ? 500 : 0;
         if (status == 0) return false;
-        ResultLines.WriteInjectedFailure(run.Errors, line, status);
+        if (batch.IsMessageBatch) MessageResultLines.WriteInjectedFailure(run.Errors, ResultLines.CustomId(line), status);
+        else ResultLines.WriteInjectedFailure(run.Errors, line, status);
         lock (batch.Gate) batch.Failed++;
         return true;
     }
@@ -352,7 +389,9 @@ public sealed class BatchProcessor(
     private static void Record(Run run, JsonElement customId, ExecutionResult result)
     {
         var batch = run.Batch;
-        ResultLines.WriteResponse(result.IsSuccess ? run.Output : run.Errors, customId, result.StatusCode, result.Body.Span);
+        if (!batch.IsMessageBatch) ResultLines.WriteResponse(result.IsSuccess ? run.Output : run.Errors, customId, result.StatusCode, result.Body.Span);
+        else if (result.IsSuccess) MessageResultLines.WriteSucceeded(run.Output, customId, result.Body.Span);
+        else MessageResultLines.WriteErrored(run.Errors, customId, result.StatusCode, result.Body.Span);
         run.Executed++;
         lock (batch.Gate)
         {
@@ -387,21 +426,22 @@ public sealed class BatchProcessor(
         batch.CheckpointCachedTokens = batch.CachedTokens;
         batch.CheckpointOutputTokens = batch.OutputTokens;
         batch.CheckpointReasoningTokens = batch.ReasoningTokens;
+        batch.CheckpointCanceledRequests = batch.CanceledRequests;
+        batch.CheckpointExpiredRequests = batch.ExpiredRequests;
     }
 
     private void Finalize(BatchState batch)
     {
-        lock (batch.Gate)
+        if (batch.IsMessageBatch)
         {
-            if (batch.OutputLines > 0) batch.PlannedOutputFileId ??= Ids.NewFileId();
-            if (batch.ErrorLines > 0) batch.PlannedErrorFileId ??= Ids.NewFileId();
+            // Results are served by the batch's results endpoint, not published as files.
+            PublishResults(folder.BatchOutputPart(batch.Id), folder.MessageBatchResults(batch.Id, 1));
+            PublishResults(folder.BatchErrorPart(batch.Id), folder.MessageBatchResults(batch.Id, 2));
         }
-        batches.Save(batch);   // the ids are fixed before the files appear, so a crash here cannot create them twice
-        PublishResultFile(batch, batch.PlannedOutputFileId, folder.BatchOutputPart(batch.Id), "output");
-        PublishResultFile(batch, batch.PlannedErrorFileId, folder.BatchErrorPart(batch.Id), "error");
-        File.Delete(folder.BatchOutputPart(batch.Id));
-        File.Delete(folder.BatchErrorPart(batch.Id));
-
+        else
+        {
+            FinalizeFiles(batch);
+        }
         lock (batch.Gate)
         {
             batch.OutputFileId = batch.PlannedOutputFileId;
@@ -419,6 +459,27 @@ public sealed class BatchProcessor(
         batches.Save(batch);
         if (batch.ReservedTokens > 0) enqueued.Release(batch.Model ?? "", batch.ReservedTokens);
         Log(batch);
+    }
+
+    /// <summary>A crash after some moves finds those parts gone and the results in place: moving again is a no-op.</summary>
+    private static void PublishResults(string partPath, string resultsPath)
+    {
+        if (File.Exists(partPath)) File.Move(partPath, resultsPath, overwrite: true);
+        else if (!File.Exists(resultsPath)) File.WriteAllBytes(resultsPath, []);
+    }
+
+    private void FinalizeFiles(BatchState batch)
+    {
+        lock (batch.Gate)
+        {
+            if (batch.OutputLines > 0) batch.PlannedOutputFileId ??= Ids.NewFileId();
+            if (batch.ErrorLines > 0) batch.PlannedErrorFileId ??= Ids.NewFileId();
+        }
+        batches.Save(batch);   // the ids are fixed before the files appear, so a crash here cannot create them twice
+        PublishResultFile(batch, batch.PlannedOutputFileId, folder.BatchOutputPart(batch.Id), "output");
+        PublishResultFile(batch, batch.PlannedErrorFileId, folder.BatchErrorPart(batch.Id), "error");
+        File.Delete(folder.BatchOutputPart(batch.Id));
+        File.Delete(folder.BatchErrorPart(batch.Id));
     }
 
     private void PublishResultFile(BatchState batch, string? fileId, string partPath, string kind)

@@ -73,7 +73,7 @@ public static class ResultLines
     }
 
     /// <summary>The line's <c>custom_id</c> (the line passed validation, so it has one).</summary>
-    private static string CustomId(ReadOnlySpan<byte> line)
+    internal static string CustomId(ReadOnlySpan<byte> line)
     {
         var reader = new Utf8JsonReader(line);
         reader.Read();

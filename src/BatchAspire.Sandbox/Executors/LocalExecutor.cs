@@ -14,7 +14,9 @@ public sealed class LocalExecutor(TokenCounter tokens, TimeProvider time) : IReq
     {
         var context = new LocalContext(tokens, scratch, time.GetUtcNow().ToUnixTimeSeconds());
         var result = body.ValueKind != JsonValueKind.Object
-            ? context.Error(400, "The request body must be a JSON object.", null, "invalid_request_body")
+            ? endpoint == "/v1/messages"
+                ? context.AnthropicError(400, "params: Input should be a valid dictionary")
+                : context.Error(400, "The request body must be a JSON object.", null, "invalid_request_body")
             : endpoint switch
             {
                 "/v1/chat/completions" => LocalText.Chat(body, context),
@@ -22,6 +24,7 @@ public sealed class LocalExecutor(TokenCounter tokens, TimeProvider time) : IReq
                 "/v1/responses" => LocalText.Response(body, context),
                 "/v1/embeddings" => LocalEmbeddings.Execute(body, context),
                 "/v1/moderations" => LocalModerations.Execute(body, context),
+                "/v1/messages" => LocalText.Messages(body, context),
                 _ => context.Error(400, $"The sandbox's local executor does not implement {endpoint}.", null, "unsupported_endpoint"),
             };
         return ValueTask.FromResult(result);
@@ -49,6 +52,14 @@ public readonly struct LocalContext(TokenCounter tokens, ExecutionScratch scratc
         w.WriteString("code", code);
         w.WriteEndObject();
         w.WriteEndObject();
+        return new(status, scratch.End(), default);
+    }
+
+    /// <summary>An error in Anthropic's shape, for the Messages API.</summary>
+    public ExecutionResult AnthropicError(int status, string message)
+    {
+        var w = scratch.Begin();
+        Http.AnthropicError.Write(w, Http.AnthropicError.TypeFor(status), message);
         return new(status, scratch.End(), default);
     }
 

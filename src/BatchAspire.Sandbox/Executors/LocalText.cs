@@ -9,7 +9,7 @@ namespace BatchAspire.Sandbox.Executors;
 /// the prompt asks to classify sentiment, a caption when the last user turn has images, else an echo
 /// of the last user text. Truncated to the token limit with <c>finish_reason: "length"</c>.
 /// </summary>
-public static class LocalText
+public static partial class LocalText
 {
     public const int MaxCompletionTokens = 128_000;
     private const int ImageTokens = 85;   // what a low-detail image costs on the real API
@@ -266,6 +266,13 @@ public static class LocalText
 
     private static string ImageUrl(JsonElement part)
     {
+        // Anthropic's image block: {"type":"image","source":{"type":"url","url"} or {"type":"base64","media_type","data"}}.
+        if (part.TryGetProperty("source", out var source) && source.ValueKind == JsonValueKind.Object)
+        {
+            return source.TryGetProperty("url", out var sourceUrl) && sourceUrl.ValueKind == JsonValueKind.String ? sourceUrl.GetString()!
+                : source.TryGetProperty("data", out var data) && data.ValueKind == JsonValueKind.String ? data.GetString()!
+                : "";
+        }
         if (!part.TryGetProperty("image_url", out var url)) return "";
         if (url.ValueKind == JsonValueKind.String) return url.GetString()!;
         return url.ValueKind == JsonValueKind.Object && url.TryGetProperty("url", out var inner) && inner.ValueKind == JsonValueKind.String

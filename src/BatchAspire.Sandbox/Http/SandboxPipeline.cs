@@ -9,6 +9,8 @@ namespace BatchAspire.Sandbox.Http;
 /// <summary>
 /// Cross-cutting behaviour of every API response: <c>x-request-id</c>, the error envelope for
 /// anything that fails (including routing 404/405 and bad requests), bearer auth and injected API faults.
+/// Under <c>/v1/messages</c> (Anthropic's API) errors take Anthropic's shape, the key may come as <c>x-api-key</c>,
+/// and <c>anthropic-version</c> is required, as on the real API.
 /// </summary>
 public static class SandboxPipeline
 {
@@ -25,7 +27,9 @@ public static class SandboxPipeline
         {
             var started = Stopwatch.GetTimestamp();
             var response = context.Response;
-            response.Headers["x-request-id"] = Storage.Ids.NewRequestId();
+            var requestId = Storage.Ids.NewRequestId();
+            response.Headers["x-request-id"] = requestId;
+            if (AnthropicErrors.IsAnthropicPath(context.Request.Path)) response.Headers["request-id"] = requestId;
             response.Headers["openai-version"] = "2020-10-01";
             response.OnStarting(() =>
             {
@@ -40,7 +44,7 @@ public static class SandboxPipeline
             }
             catch (BadHttpRequestException e) when (!response.HasStarted)
             {
-                await new OpenAIError(e.StatusCode, e.Message).ExecuteAsync(context);
+                await SendAsync(context, new OpenAIError(e.StatusCode, e.Message));
                 return;
             }
             catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
@@ -50,7 +54,7 @@ public static class SandboxPipeline
             catch (Exception e) when (!response.HasStarted)
             {
                 SandboxHttpLog.Unhandled(logger, e, context.Request.Method, context.Request.Path);
-                await OpenAIErrors.ServerError().ExecuteAsync(context);
+                await SendAsync(context, OpenAIErrors.ServerError());
                 return;
             }
 
@@ -59,7 +63,7 @@ public static class SandboxPipeline
                 var error = response.StatusCode is 404 or 405
                     ? OpenAIErrors.InvalidUrl(context.Request)
                     : new OpenAIError(response.StatusCode, $"Request failed with status {response.StatusCode}.");
-                await error.ExecuteAsync(context);
+                await SendAsync(context, error);
             }
         });
 
@@ -71,10 +75,15 @@ public static class SandboxPipeline
                 await next(context);
                 return;
             }
-            var token = BearerToken(context.Request);
+            var token = ApiKey(context.Request);
             if (options.ApiKey is { Length: > 0 } key && !FixedTimeEquals(token, key))
             {
-                await OpenAIErrors.InvalidApiKey().ExecuteAsync(context);
+                await SendAsync(context, OpenAIErrors.InvalidApiKey());
+                return;
+            }
+            if (AnthropicErrors.IsAnthropicPath(path) && string.IsNullOrEmpty(context.Request.Headers["anthropic-version"]))
+            {
+                await AnthropicErrors.BadRequest("anthropic-version: header is required").ExecuteAsync(context);
                 return;
             }
             context.Items[ProjectItem] = ProjectOf(token);
@@ -85,7 +94,7 @@ public static class SandboxPipeline
                 if (status != 0)
                 {
                     stats.ApiFault(status);
-                    await (status == 429 ? OpenAIErrors.RateLimited(retryAfter) : OpenAIErrors.ServerError()).ExecuteAsync(context);
+                    await SendAsync(context, status == 429 ? OpenAIErrors.RateLimited(retryAfter) : OpenAIErrors.ServerError());
                     return;
                 }
                 // After the handler has done its work, before the first byte of the answer: the outcome exists, the
@@ -105,15 +114,22 @@ public static class SandboxPipeline
     /// visible only to the token that created them. Only a hash of the token is kept.
     /// </summary>
     public static string Project(this HttpContext context) =>
-        context.Items[ProjectItem] as string ?? ProjectOf(BearerToken(context.Request));
+        context.Items[ProjectItem] as string ?? ProjectOf(ApiKey(context.Request));
+
+    private static Task SendAsync(HttpContext context, OpenAIError error) =>
+        AnthropicErrors.IsAnthropicPath(context.Request.Path)
+            ? AnthropicErrors.From(error).ExecuteAsync(context)
+            : error.ExecuteAsync(context);
 
     private static string ProjectOf(string? token) =>
         token is null ? "anonymous" : "p_" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(token)).AsSpan(0, 12));
 
-    private static string? BearerToken(HttpRequest request)
+    /// <summary>The bearer token, or else Anthropic's <c>x-api-key</c>: one key is one project whichever header carries it.</summary>
+    private static string? ApiKey(HttpRequest request)
     {
         var header = request.Headers.Authorization.ToString();
-        return header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) ? header[7..].Trim() : null;
+        if (header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase)) return header[7..].Trim();
+        return request.Headers["x-api-key"].ToString() is { Length: > 0 } key ? key : null;
     }
 
     private static bool FixedTimeEquals(string? presented, string expected) =>

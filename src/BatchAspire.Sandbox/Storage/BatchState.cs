@@ -30,6 +30,9 @@ public sealed class BatchState
     /// <summary>Serialises writers of this batch's state file (API cancel vs runner).</summary>
     [JsonIgnore] public Lock SaveGate { get; } = new();
 
+    /// <summary>Set when a message batch is deleted, under <see cref="SaveGate"/>: no save writes its file again.</summary>
+    [JsonIgnore] public bool Deleted { get; set; }
+
     /// <summary>Fires when a cancel is accepted, to cut short validation delays.</summary>
     [JsonIgnore] public CancellationTokenSource CancelSignal { get; } = new();
 
@@ -64,6 +67,15 @@ public sealed class BatchState
     public long OutputTokens { get; set; }
     public long ReasoningTokens { get; set; }
 
+    // Message batches only: requests never run, by reason (their lines are among the failed ones).
+    public long CanceledRequests { get; set; }
+    public long ExpiredRequests { get; set; }
+
+    /// <summary>A batch of Anthropic's Message Batches API (docs/sandbox.md, "Message Batches"), not an OpenAI batch.</summary>
+    [JsonIgnore] public bool IsMessageBatch => Endpoint == MessageBatchEndpoint;
+
+    public const string MessageBatchEndpoint = "/v1/messages";
+
     /// <summary>Seconds after their creation that the result files expire (<c>output_expires_after</c>).</summary>
     public long? OutputExpiresAfter { get; init; }
 
@@ -86,6 +98,8 @@ public sealed class BatchState
     public long CheckpointCachedTokens { get; set; }
     public long CheckpointOutputTokens { get; set; }
     public long CheckpointReasoningTokens { get; set; }
+    public long CheckpointCanceledRequests { get; set; }
+    public long CheckpointExpiredRequests { get; set; }
 
     /// <summary>Prompt tokens this batch holds against the enqueued-token limit while it runs.</summary>
     public long ReservedTokens { get; set; }

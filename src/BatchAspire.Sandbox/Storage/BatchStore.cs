@@ -15,6 +15,10 @@ public sealed class BatchStore
     {
         _folder = folder;
         _sequence = sequence;
+        foreach (var path in Directory.EnumerateFiles(folder.Batches, "*.requests.upload"))
+        {
+            File.Delete(path);   // a message batch whose create call the process died in the middle of
+        }
         foreach (var path in Directory.EnumerateFiles(folder.Batches, "*.json"))
         {
             try
@@ -32,6 +36,12 @@ public sealed class BatchStore
             }
         }
         _ordered.Sort((a, b) => a.Seq.CompareTo(b.Seq));
+        foreach (var path in Directory.EnumerateFiles(folder.Batches, "msgbatch_*.jsonl"))
+        {
+            // Requests or results of a message batch whose create or delete the process died in the middle of.
+            var name = Path.GetFileName(path);
+            if (!_byId.ContainsKey(name[..name.IndexOf('.')])) File.Delete(path);
+        }
     }
 
     public long NextSeq() => _sequence.Next();
@@ -56,15 +66,16 @@ public sealed class BatchStore
         }
         lock (state.SaveGate)
         {
-            AtomicFile.Write(_folder.BatchState(state.Id), json);
+            if (!state.Deleted) AtomicFile.Write(_folder.BatchState(state.Id), json);
         }
     }
 
-    public BatchState? Find(string project, string batchId)
+    /// <summary>The project's batch of one API (an OpenAI batch, or a message batch): the other API's ids are unknown to it.</summary>
+    public BatchState? Find(string project, string batchId, bool messageBatch = false)
     {
         lock (_gate)
         {
-            return _byId.TryGetValue(batchId, out var state) && state.Project == project ? state : null;
+            return _byId.TryGetValue(batchId, out var state) && state.Project == project && state.IsMessageBatch == messageBatch ? state : null;
         }
     }
 
@@ -81,11 +92,33 @@ public sealed class BatchStore
         lock (_gate) return _ordered.ToList();
     }
 
-    public (List<BatchState> Page, bool HasMore) List(string project, int limit, string? after)
+    /// <summary>
+    /// A page of the project's batches of one API (OpenAI batches or message batches), newest first: the ones older
+    /// than <paramref name="after"/>, or the ones just newer than <paramref name="before"/>.
+    /// </summary>
+    public (List<BatchState> Page, bool HasMore) List(string project, int limit, string? after, bool messageBatches = false, string? before = null)
     {
         var page = new List<BatchState>(limit);
         lock (_gate)
         {
+            if (before is not null)
+            {
+                if (!_byId.TryGetValue(before, out var newer)) return (page, false);
+                var index = _ordered.BinarySearch(newer, BySeq);
+                for (var i = index + 1; i < _ordered.Count; i++)
+                {
+                    var state = _ordered[i];
+                    if (state.Project != project || state.IsMessageBatch != messageBatches) continue;
+                    if (page.Count == limit)
+                    {
+                        page.Reverse();
+                        return (page, true);
+                    }
+                    page.Add(state);
+                }
+                page.Reverse();
+                return (page, false);
+            }
             long? afterSeq = null;
             if (after is not null)
             {
@@ -96,11 +129,29 @@ public sealed class BatchStore
             {
                 var state = _ordered[i];
                 if (afterSeq is { } seq && state.Seq >= seq) continue;
-                if (state.Project != project) continue;
+                if (state.Project != project || state.IsMessageBatch != messageBatches) continue;
                 if (page.Count == limit) return (page, true);
                 page.Add(state);
             }
         }
         return (page, false);
     }
+
+    /// <summary>Forgets a batch and deletes its state file; the caller deletes its other files.</summary>
+    public bool Remove(BatchState state)
+    {
+        lock (_gate)
+        {
+            if (!_byId.Remove(state.Id)) return false;
+            _ordered.Remove(state);
+        }
+        lock (state.SaveGate)
+        {
+            state.Deleted = true;   // a save still under way must not bring the file back
+            File.Delete(_folder.BatchState(state.Id));
+        }
+        return true;
+    }
+
+    private static readonly Comparer<BatchState> BySeq = Comparer<BatchState>.Create((a, b) => a.Seq.CompareTo(b.Seq));
 }

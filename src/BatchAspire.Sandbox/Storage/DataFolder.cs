@@ -38,4 +38,11 @@ public sealed class DataFolder : IDisposable
     public string BatchState(string batchId) => Path.Combine(Batches, batchId + ".json");
     public string BatchOutputPart(string batchId) => Path.Combine(Batches, batchId + ".output.part");
     public string BatchErrorPart(string batchId) => Path.Combine(Batches, batchId + ".error.part");
+
+    /// <summary>A message batch's requests, one per line, as its create call sent them.</summary>
+    public string MessageBatchInput(string batchId) => Path.Combine(Batches, batchId + ".requests.jsonl");
+    public string MessageBatchInputUpload(string batchId) => Path.Combine(Batches, batchId + ".requests.upload");
+
+    /// <summary>An ended message batch's results: succeeded ones, then the others.</summary>
+    public string MessageBatchResults(string batchId, int part) => Path.Combine(Batches, $"{batchId}.results.{part}.jsonl");
 }

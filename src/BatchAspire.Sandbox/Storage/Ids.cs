@@ -11,6 +11,8 @@ public static class Ids
 
     public static string NewBatchId() => "batch_" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
 
+    public static string NewMessageBatchId() => "msgbatch_" + RandomBase62(24, secure: true);
+
     public static string NewRequestId() => "req_" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
 
     /// <summary>Writes a 32-char id with the given prefix into <paramref name="destination"/>; cheap enough for every result line.</summary>
