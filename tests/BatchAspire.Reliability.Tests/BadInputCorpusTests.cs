@@ -85,14 +85,20 @@ public sealed class BadInputCorpusTests(ReliabilityFixture fixture)
                 Assert.Contains(part.GetString()!, actual[i].GetProperty("message").GetString());
         }
 
+        // The failed batch's batch.failed event is recorded with it (durable before any try); this tenant has no webhook
+        // endpoint, so the results service's dispatcher forgets it on its next round.
+        var db = fixture.Redis.GetDatabase();
+        Assert.True(await Jobs.WaitUntilAsync(async () => !await db.KeyExistsAsync($"ba:{{{job.BatchId}}}:event")
+                && await db.SortedSetScoreAsync("ba:webhooks:due", job.BatchId) is null,
+            TimeSpan.FromSeconds(30), TimeSpan.FromMilliseconds(100), Ct), "the batch.failed event no endpoint wants was never forgotten");
+
         // The failed batch owns its job hash and its input file, nothing else: no chunk, no queue entry, no provider batch.
-        // (The file sequence, the expiry index and the tenant's usage are shared keys that the first upload of a run creates.)
+        // (The file sequence, the expiry index, the tenant's usage and the webhook due set are shared keys.)
         var added = (await KeysAsync()).Except(keysBefore).ToList();
         Assert.All(added, key => Assert.True(key == $"ba:{{{job.BatchId}}}:job" || key.StartsWith($"ba:file:{fileId}", StringComparison.Ordinal)
             || key == $"ba:tenant:{Tenant}:files" || key == $"ba:tenant:{Tenant}:batches" || key == $"ba:tenant:{Tenant}:usage"
-            || key == "ba:seq" || key == "ba:files:expiring",
+            || key == "ba:seq" || key == "ba:files:expiring" || key == "ba:webhooks:due",
             $"left behind: {key}"));
-        var db = fixture.Redis.GetDatabase();
         Assert.Null(await db.SortedSetScoreAsync("ba:jobs:validating", job.BatchId));
         Assert.Null(await db.SortedSetScoreAsync("ba:jobs:open", job.BatchId));
         Assert.Empty(await fixture.Sandbox.BatchesOfJobAsync(job.BatchId, Ct));

@@ -127,7 +127,9 @@ public abstract class ServiceCrashScenarios(ReliabilityFixture fixture) : IAsync
     [Fact]
     public async Task ResultsKilledMidAssemblyLeavesNoHalfWrittenFileAndTheJobCompletesOnce()
     {
-        // Long result lines (the Sandbox echoes a 3 KB message) make assembly take long enough to be interrupted.
+        // Long result lines (the Sandbox echoes a 3 KB message) written out of input order make assembly copy every line
+        // into place (in order, result runs are taken whole in milliseconds), long enough to be interrupted.
+        await fixture.Sandbox.SetFaultsAsync(new { output_out_of_order = true }, Ct);
         string? landed = null;
         SubmittedJob? job = null;
         for (var attempt = 0; attempt < 4 && landed is null; attempt++)

@@ -57,6 +57,21 @@ public sealed class FaultKnobTests(SandboxFixture sandbox) : IClassFixture<Sandb
     }
 
     [Fact]
+    public async Task OutputOutOfOrderWritesEveryAnswerOnceButNotInInputOrder()
+    {
+        await sandbox.Host.SetFaultsAsync(new { output_out_of_order = true }, Ct);
+        using var api = await NewAccountAsync();
+        var batch = await api.SubmitAsync(Jsonl.ChatFile(400), ct: Ct);
+        var done = await api.WaitForAsync(batch.Str("id"), Ct);
+        Assert.Equal("completed", done.Str("status"));
+        var ids = (await api.ResultLinesAsync(done.Str("output_file_id"), Ct)).Select(l => l.Str("custom_id")).ToList();
+
+        var inputOrder = Enumerable.Range(0, 400).Select(i => $"request-{i}").ToList();
+        Assert.Equal(inputOrder.Order(StringComparer.Ordinal), ids.Order(StringComparer.Ordinal));
+        Assert.NotEqual(inputOrder, ids);
+    }
+
+    [Fact]
     public async Task InjectedApiErrorsAnswerTheNextMatchingCalls()
     {
         await sandbox.Host.SetFaultsAsync(new { api_fail_next_500 = 1, api_fail_next_429 = 1, api_fail_method = "POST", api_fail_path_prefix = "/v1/batches", retry_after_seconds = 2 }, Ct);

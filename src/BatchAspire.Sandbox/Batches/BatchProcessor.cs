@@ -168,8 +168,8 @@ public sealed class BatchProcessor(
             return;
         }
         using var _ = reader;
-        using var output = new ResultWriter(folder.BatchOutputPart(batch.Id), batch.OutputBytes, batch.OutputLines, reorder: batch.IsMessageBatch);
-        using var errors = new ResultWriter(folder.BatchErrorPart(batch.Id), batch.ErrorBytes, batch.ErrorLines, reorder: batch.IsMessageBatch);
+        using var output = new ResultWriter(folder.BatchOutputPart(batch.Id), batch.OutputBytes, batch.OutputLines, reorder: batch.IsMessageBatch || batch.OutputOutOfOrder);
+        using var errors = new ResultWriter(folder.BatchErrorPart(batch.Id), batch.ErrorBytes, batch.ErrorLines, reorder: batch.IsMessageBatch || batch.OutputOutOfOrder);
         lock (batch.Gate)
         {
             // Live counts restart from the checkpoint the work files were cut back to.

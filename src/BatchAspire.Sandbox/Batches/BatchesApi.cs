@@ -105,6 +105,7 @@ public static class BatchesApi
             LineLatencyMs = (int)(Knob(metadata, MetadataKnobs.LineLatencyMs) ?? knobs.LineLatencyMs),
             Fail429Rate = Knob(metadata, MetadataKnobs.Fail429Rate) ?? knobs.LineFail429Rate,
             Fail500Rate = Knob(metadata, MetadataKnobs.Fail500Rate) ?? knobs.LineFail500Rate,
+            OutputOutOfOrder = knobs.OutputOutOfOrder,
         };
         store.Add(batch);
         stats.BatchCreated();

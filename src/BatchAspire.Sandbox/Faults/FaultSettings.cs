@@ -71,6 +71,12 @@ public sealed class FaultSettings
     /// <summary>Per model: a batch whose prompt tokens would push the enqueued total past this fails with <c>token_limit_exceeded</c>.</summary>
     public long? EnqueuedTokenLimit { get; set; }
 
+    /// <summary>
+    /// Writes the output and error lines of new batches out of input order (each buffered block reversed), as the
+    /// Batch API allows: a client that relies on input order fails, and BatchAspire takes its out-of-order path.
+    /// </summary>
+    public bool OutputOutOfOrder { get; set; }
+
     public FaultSettings Clone() => (FaultSettings)MemberwiseClone();
 }
 

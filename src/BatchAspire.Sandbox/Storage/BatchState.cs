@@ -86,6 +86,7 @@ public sealed class BatchState
     public int LineLatencyMs { get; init; }
     public double Fail429Rate { get; init; }
     public double Fail500Rate { get; init; }
+    public bool OutputOutOfOrder { get; init; }
 
     // Checkpoint: everything before these positions is in the result files up to these sizes.
     public long InputOffset { get; set; }
