@@ -153,6 +153,7 @@ internal sealed class PollerWorker(
 
         if (batch.IsTerminal)
         {
+            PollerTelemetry.RecordProviderRunning(claim, batch.Status);
             await bus.Publish(new ChunkFinished
             {
                 JobId = claim.JobId,
