@@ -1,5 +1,6 @@
 using BatchAspire.AppHost;
 using BatchAspire.AppHost.Infrastructure;
+using BatchAspire.AppHost.Jobs;
 using BatchAspire.Contracts;
 using Microsoft.Extensions.Configuration;
 
@@ -38,5 +39,8 @@ builder.AddWorker<Projects.BatchAspire_Poller>(ResourceNames.Poller, cache, mess
 builder.AddWorker<Projects.BatchAspire_Results>(ResourceNames.Results, cache, messaging, provider)
     .WithConfigurationSection(builder.Configuration, "Webhooks")
     .WithBlobStore(blobs);
+
+// Recent jobs as dashboard resources (status, progress, cost, a Cancel command), read through the intake's API.
+builder.AddJobsView();
 
 builder.Build().Run();

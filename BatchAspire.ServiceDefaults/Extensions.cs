@@ -51,6 +51,7 @@ public static class Extensions
                 .AddMeter("BatchAspire.*")
                 .AddMeter("MassTransit"))
             .WithTracing(tracing => tracing
+                .SetSampler(IdleLoopSampler.Create())
                 .AddSource(builder.Environment.ApplicationName)
                 .AddSource("BatchAspire.*")
                 .AddSource("MassTransit")

@@ -29,7 +29,8 @@ public sealed class AppHostFixture : IAsyncLifetime
         // attempt is a one-in-10^8 event instead of a flaky test. Refused creates come back within
         // seconds instead of the production back-off of 30 s doubling.
         App = await StartAsync(DataDirectory,
-            ["Results:MaxAttempts=8", "Submitter:RefusalDelay=00:00:01", "Submitter:MaxRefusalDelay=00:00:04"],
+            ["Results:MaxAttempts=8", "Submitter:RefusalDelay=00:00:01", "Submitter:MaxRefusalDelay=00:00:04",
+             "Dashboard:Jobs:Interval=00:00:00.250"],
             Telemetry.Endpoint);
     }
 

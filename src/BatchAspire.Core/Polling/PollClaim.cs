@@ -34,6 +34,9 @@ public sealed record PollClaim
     /// <summary>The job's stored W3C traceparent, so the poll span joins the job's trace.</summary>
     public string? TraceParent { get; init; }
 
+    /// <summary>When the provider accepted the chunk's batch (Redis time, unix ms), if the submitter recorded it.</summary>
+    public long? SubmittedAtMs { get; init; }
+
     public string JobId => ChunkIds.JobOf(ChunkId);
 
     public TimeSpan Lease => TimeSpan.FromMilliseconds(LeaseUntilMs - ClaimedAtMs);

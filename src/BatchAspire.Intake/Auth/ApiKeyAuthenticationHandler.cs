@@ -60,6 +60,9 @@ internal sealed class ApiKeyRegistry
         if (_tenantsByHash.Count == 0) IntakeLog.NoApiKeys(logger);
     }
 
+    /// <summary>Every tenant a key maps to: the bounded set the per-tenant gauges report.</summary>
+    public IReadOnlyList<string> Tenants => [.. _tenantsByHash.Values.Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal)];
+
     public string? TenantOf(ReadOnlySpan<char> key) =>
         key.IsEmpty ? null : _tenantsByHash.GetValueOrDefault(Hash(key));
 

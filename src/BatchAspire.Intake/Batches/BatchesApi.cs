@@ -2,6 +2,7 @@ using System.Diagnostics;
 using BatchAspire.Contracts;
 using BatchAspire.Core.Files;
 using BatchAspire.Core.Jobs;
+using BatchAspire.Core.Jsonl;
 using BatchAspire.Core.Tenants;
 using BatchAspire.Core.Telemetry;
 using BatchAspire.Intake.Auth;
@@ -56,11 +57,16 @@ public static class BatchesApi
             ?? throw new InvalidOperationException($"File {file.Id} has purpose batch but no analysis.");
 
         var jobId = JobIds.New();
-        using var activity = IntakeTelemetry.Source.StartActivity("create batch");
-        activity?.SetTag(TelemetryTags.JobId, jobId);
+        using var activity = IntakeTelemetry.Source.StartJobRoot(jobId, tenant.Id);
+        activity?.SetTag(TelemetryTags.FileId, file.Id);
 
         var now = time.GetUtcNow().ToUnixTimeSeconds();
-        var errors = InputFileCheck.Evaluate(file, analysis, request.Endpoint, options.Value.MaxRequestsPerBatch);
+        IReadOnlyList<LineError> errors;
+        using (IntakeTelemetry.Source.StartActivity("validate"))
+        using (JobStages.Time(JobStages.Validate))
+        {
+            errors = InputFileCheck.Evaluate(file, analysis, request.Endpoint, options.Value.MaxRequestsPerBatch);
+        }
         var newJob = new NewJob(jobId, tenant.Id, request.Endpoint, file.Id, request.CompletionWindow, now, now + CompletionWindowSeconds, file.Lines)
         {
             MetadataJson = request.MetadataJson,

@@ -1,4 +1,6 @@
+using System.Diagnostics;
 using BatchAspire.Core.Files;
+using BatchAspire.Core.Telemetry;
 using BatchAspire.Core.Tenants;
 using BatchAspire.Storage;
 using BatchAspire.Intake.Auth;
@@ -34,6 +36,9 @@ internal static class MultipartUpload
             || HeaderUtilities.RemoveQuotes(mediaType.Boundary).Value is not { Length: > 0 } boundary)
             return OpenAIErrors.BadRequest("Expected a multipart/form-data body with the fields 'file' and 'purpose'.");
 
+        using var activity = IntakeTelemetry.Source.StartActivity("upload file");
+        activity?.SetTag(TelemetryTags.Tenant, tenant.Id);
+        var started = Stopwatch.GetTimestamp();
         var reader = new MultipartBodyReader(http.Request.BodyReader, boundary);
         string? purpose = null, filename = null, anchor = null, seconds = null;
         FileUpload? upload = null;
@@ -73,6 +78,8 @@ internal static class MultipartUpload
             if (ExpiresAfter(purpose, anchor, seconds, out var expiresAfter) is { } invalidExpiry) return invalidExpiry;
 
             var stored = await upload.CommitAsync(filename!, purpose, expiresAfter, ct);
+            activity?.SetTag(TelemetryTags.FileId, stored.Id);
+            IntakeTelemetry.RecordUpload(tenant.Id, stored.Bytes, Stopwatch.GetElapsedTime(started));
             IntakeLog.FileUploaded(logger, stored.Id, tenant.Id, stored.Bytes, stored.Lines);
             return TypedResults.Ok(FileObject.From(stored));
         }

@@ -154,6 +154,7 @@ internal sealed class PollerWorker(
 
         if (batch.IsTerminal)
         {
+            PollerTelemetry.RecordProviderRunning(claim, batch.Status);
             await bus.Publish(new ChunkFinished
             {
                 JobId = claim.JobId,

@@ -53,6 +53,7 @@ public sealed class ChunkResultsProcessor(
         CancellationToken ct)
     {
         using var activity = ResultsTelemetry.Source.StartActivity("process chunk results");
+        using var stage = JobStages.Time(JobStages.ChunkResults);
         activity?.SetTag(TelemetryTags.JobId, ChunkIds.JobOf(chunkId));
         activity?.SetTag(TelemetryTags.ChunkId, chunkId);
         if (providerBatchId.Length > 0) activity?.SetTag(TelemetryTags.ProviderBatchId, providerBatchId);

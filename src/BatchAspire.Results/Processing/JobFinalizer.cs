@@ -49,6 +49,7 @@ public sealed class JobFinalizer(
         if (!ready) return false;
 
         using var activity = ResultsTelemetry.Source.StartActivity("assemble job");
+        using var stage = JobStages.Time(JobStages.Assemble);
         activity?.SetTag(TelemetryTags.JobId, jobId);
         activity?.SetTag(TelemetryTags.Outcome, status);
         if (status == JobStatus.Completed) await results.BeginFinalizingAsync(jobId);

@@ -44,6 +44,7 @@ public sealed class ChunkSubmitter(
     {
         var jobId = ChunkIds.JobOf(chunkId);
         using var activity = SubmitterTelemetry.Source.StartActivity("submit chunk");
+        using var stage = JobStages.Time(JobStages.SubmitChunk);
         activity?.SetTag(TelemetryTags.JobId, jobId);
         activity?.SetTag(TelemetryTags.ChunkId, chunkId);
 

@@ -26,6 +26,7 @@ public sealed class JobPlanning(
     public async Task PlanAsync(string jobId, IPublishEndpoint publish, CancellationToken ct)
     {
         using var activity = SubmitterTelemetry.Source.StartActivity("plan job");
+        using var stage = JobStages.Time(JobStages.Plan);
         activity?.SetTag(TelemetryTags.JobId, jobId);
         var job = await jobs.GetAsync(jobId, ct);
         if (job is null || JobStatus.IsTerminal(job.Status) || job[JobFields.InputFileId] is not { } inputFileId
