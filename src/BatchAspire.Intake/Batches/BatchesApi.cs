@@ -1,7 +1,9 @@
 using System.Diagnostics;
+using System.Globalization;
 using BatchAspire.Contracts;
 using BatchAspire.Core.Files;
 using BatchAspire.Core.Jobs;
+using BatchAspire.Core.Results;
 using BatchAspire.Core.Tenants;
 using BatchAspire.Core.Telemetry;
 using BatchAspire.Intake.Auth;
@@ -37,6 +39,7 @@ public static class BatchesApi
             .Produces<BatchObject>().ProducesOpenAIErrors(404);
         batches.MapPost("/{batch_id}/cancel", CancelAsync).Named("CancelBatch", documented).WithSummary("Cancel a batch")
             .Produces<BatchObject>().ProducesOpenAIErrors(404, 409);
+        batches.MapPartialOutput(documented);
         return batches;
     }
 
@@ -101,13 +104,17 @@ public static class BatchesApi
         if (!Query.TryLimit(limit, 20, 100, out var pageSize)) return Query.InvalidLimit(100);
         var page = await jobs.ListAsync(tenant.Id, pageSize, string.IsNullOrEmpty(after) ? null : after, ct);
         if (page is null) return OpenAIErrors.BatchNotFound(after!);
-        return TypedResults.Ok(ListResponse.Create([.. page.Data.Select(BatchObject.From)], page.HasMore, b => b.Id));
+        return TypedResults.Ok(ListResponse.Create([.. page.Data.Select(j => BatchObject.From(j))], page.HasMore, b => b.Id));
     }
 
-    private static async Task<IResult> RetrieveAsync([FromRoute(Name = "batch_id")] string batchId, Tenant tenant, IJobStore jobs, CancellationToken ct) =>
-        await jobs.FindAsync(tenant.Id, batchId, ct) is { } job
-            ? TypedResults.Ok(BatchObject.From(job))
-            : OpenAIErrors.BatchNotFound(batchId);
+    private static async Task<IResult> RetrieveAsync([FromRoute(Name = "batch_id")] string batchId, Tenant tenant, IJobStore jobs,
+        PartialOutput partial, CancellationToken ct)
+    {
+        if (await jobs.FindAsync(tenant.Id, batchId, ct) is not { } job) return OpenAIErrors.BatchNotFound(batchId);
+        // Only a retrieve says how far the partial output goes (one more read; a list of batches does without it).
+        var cursor = await partial.CursorAsync(job.Id, job.Status);
+        return TypedResults.Ok(BatchObject.From(job, new BatchPartialOutput { Cursor = cursor.ToString(CultureInfo.InvariantCulture) }));
+    }
 
     private static async Task<IResult> CancelAsync([FromRoute(Name = "batch_id")] string batchId, HttpContext http, Tenant tenant, IJobStore jobs,
         IPublishEndpoint publish, IOptions<IntakeOptions> options, TimeProvider time, ILogger<BatchObject> logger, CancellationToken ct)
