@@ -64,7 +64,8 @@ public sealed class PartialOutput(IConnectionMultiplexer redis, IBlobStore blobs
             var end = length > 0 && (string?)await db.ListGetByIndexAsync(RedisKeys.JobPartialOutput(jobId), -1) == End ? length - 1 : length;
             if (cursor > end + 1) return null;
             if (cursor > 0 && cursor <= end && await files.GetAsync(job[2].ToString(), ct) is null)
-                throw new PartialOutputUnavailableException($"The input file of batch {jobId} is gone: its partial output can be read again from the start, or its output and error files.");
+                throw new PartialOutputUnavailableException(
+                    $"The input file of batch {jobId} is gone: read its partial output again from the start, or its output and error files.");
             return new PartialOutputPage(jobId, cursor, end + 1, true, [], cursor <= end);
         }
         if (cursor > length) return null;

@@ -70,5 +70,6 @@ public static class PartialOutputApi
     }
 
     private static IResult InvalidCursor(string after, string batchId) =>
-        OpenAIErrors.Invalid("after", $"'{after}' is not a partial output cursor of batch {batchId}: pass the {NextCursorHeader} header of an earlier read, or nothing to start.");
+        OpenAIErrors.Invalid("after",
+            $"'{after}' is not a partial output cursor of batch {batchId}: pass the {NextCursorHeader} header of an earlier read, or nothing to start.");
 }

@@ -1,7 +1,8 @@
 -- Ends a job, if nobody ended it first: creates its output and error files from the assembled parts, moves the job to
 -- its terminal status with its outcome (counts, usage, cost, file ids), records its webhook event (due at once), takes
--- it out of the open jobs, ends its partial output, lists the runs no file took for deletion and takes the files' staged parts off that list;
--- the results hash and failure bitmap expire a while later (a straggling pass may still write to them).
+-- it out of the open jobs, ends its partial output, lists the runs no file took for deletion and takes the files'
+-- staged parts off that list; the results hash and failure bitmap expire a while later (a straggling pass may still
+-- write to them).
 -- KEYS: 1 the job hash, 2 ba:jobs:open, 3 ba:seq, 4 the tenant's file list, 5 ba:files:expiring, 6 ba:blobs:delete,
 --       7 the results hash, 8 the failure bitmap, 9 the tenant's usage, 10 the file hash of the output file, 11 the
 --       file hash of the error file, 12 the webhook event, 13 ba:webhooks:due, 14 the partial output list
