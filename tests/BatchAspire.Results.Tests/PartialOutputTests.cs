@@ -44,6 +44,28 @@ public sealed class PartialOutputTests(RedisFixture redis) : IAsyncLifetime
         var job = await _pipeline.CreateJobAsync(PipelineJsonl.File(300), Ct);
         await _pipeline.Bus.Publish(new JobAccepted { JobId = job.JobId }, Ct);
 
+        var (read, readsWhileRunning) = await ReadUntilCompleteAsync(job.JobId);
+
+        await AssertEachLineOnceAsTheFilesHoldItAsync(job.JobId, read, readsWhileRunning);
+    }
+
+    [Fact]
+    public async Task LinesTheProviderAnsweredOutOfOrderComeOnceWithTheBytesTheFilesHold()
+    {
+        // Out of order, final lines go to the results hash instead of the chunk's runs: a listed chunk gives them from there.
+        _sandbox.SetFaults(f => { f.LineFail500Rate = 0.3; f.OutputOutOfOrder = true; });
+        var job = await _pipeline.CreateJobAsync(PipelineJsonl.File(300), Ct);
+        await _pipeline.Bus.Publish(new JobAccepted { JobId = job.JobId }, Ct);
+
+        var (read, readsWhileRunning) = await ReadUntilCompleteAsync(job.JobId);
+
+        Assert.True(await _pipeline.Db.HashLengthAsync(RedisKeys.JobResults(job.JobId)) > 0, "some final lines went to the results hash");
+        await AssertEachLineOnceAsTheFilesHoldItAsync(job.JobId, read, readsWhileRunning);
+    }
+
+    /// <summary>Reads the job's partial output from the start until a read says it is complete (bounded).</summary>
+    private async Task<(List<string> Lines, int ReadsWhileRunning)> ReadUntilCompleteAsync(string jobId)
+    {
         var read = new List<string>();
         var readsWhileRunning = 0;
         long cursor = 0;
@@ -51,21 +73,24 @@ public sealed class PartialOutputTests(RedisFixture redis) : IAsyncLifetime
         while (true)
         {
             Assert.True(DateTime.UtcNow < deadline, "the job's partial output did not complete within 60 s");
-            var page = await _partial.PlanAsync(job.JobId, cursor, Ct);
+            var page = await _partial.PlanAsync(jobId, cursor, Ct);
             Assert.NotNull(page);
             var lines = await ReadAsync(page);
             if (lines.Count > 0 && !page.Complete) readsWhileRunning++;
             read.AddRange(lines);
             cursor = page.Next;
-            if (page.Complete) break;
+            if (page.Complete) return (read, readsWhileRunning);
             await Task.Delay(20, Ct);
         }
+    }
 
-        var ended = await _pipeline.WaitForEndAsync(job.JobId, TimeSpan.FromSeconds(10));
+    private async Task AssertEachLineOnceAsTheFilesHoldItAsync(string jobId, List<string> read, int readsWhileRunning)
+    {
+        var ended = await _pipeline.WaitForEndAsync(jobId, TimeSpan.FromSeconds(10));
         var output = await _pipeline.ReadFileAsync(ended[JobFields.OutputFileId]);
         var errors = await _pipeline.ReadFileAsync(ended[JobFields.ErrorFileId]);
         // The test is about retries: some requests went out again, and some ran out of attempts.
-        Assert.Contains(await _pipeline.ChunkRecordsAsync(job.JobId), c => c.Attempt == 3);
+        Assert.Contains(await _pipeline.ChunkRecordsAsync(jobId), c => c.Attempt == 3);
         Assert.NotEmpty(errors);
         Assert.True(readsWhileRunning >= 3, $"lines came in {readsWhileRunning} reads while the job ran, not 3 or more");
         // Each request once, and each line as the job's files hold it: no line a retry replaced, none twice.
