@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using BatchAspire.Core.Results;
 using BatchAspire.Intake.Auth;
 using BatchAspire.Intake.Batches;
 using BatchAspire.Intake.Files;
@@ -30,6 +31,7 @@ public static class IntakeExtensions
         services.AddAuthorization();
 
         services.AddBatchStores();
+        services.AddSingleton<PartialOutput>();
         services.AddHostedService<StrandedJobRepublisher>();
         services.AddHostedService<ExpiredFileSweeper>();
 

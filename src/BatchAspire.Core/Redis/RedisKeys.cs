@@ -39,6 +39,9 @@ public static class RedisKeys
     /// <summary>Job ids whose webhook event was dead-lettered, by when (unix ms).</summary>
     public static readonly RedisKey WebhooksDead = "ba:webhooks:dead";
 
+    // The job's partial output: chunk ids in the order their finals were stored, then 'end' (lib/partial.lua).
+    public static RedisKey JobPartialOutput(string jobId) => $"ba:{{{jobId}}}:partial";
+
     public static RedisKey JobResults(string jobId) => $"ba:{{{jobId}}}:results";
 
     // Blob prefixes (LinePart) whose blobs are to be deleted, scored by when (unix ms). A writer lists its prefix

@@ -75,7 +75,7 @@ public sealed class ResultStore(IConnectionMultiplexer redis, IBlobStore blobs, 
             var number = successor == SuccessorKind.None ? 0 : (int)await db.ListLengthAsync(RedisKeys.JobChunks(jobId));
             var successorId = ChunkIds.Create(jobId, number);
             RedisKey[] keys = [RedisKeys.Chunk(chunkId), RedisKeys.JobChunks(jobId), RedisKeys.DelayedChunks, RedisKeys.ProviderFilesToDelete,
-                RedisKeys.BlobsToDelete, RedisKeys.JobChunkStats(jobId),
+                RedisKeys.BlobsToDelete, RedisKeys.JobChunkStats(jobId), RedisKeys.JobPartialOutput(jobId),
                 .. successor == SuccessorKind.None ? [] : new[] { RedisKeys.Chunk(successorId), RedisKeys.ChunkLines(successorId) }];
             var reply = (RedisResult[])(await CompleteChunkScript.EvaluateAsync(db, keys,
                 jobId, kind, successorAttempt, packed, successorLines.Count, number, (long)capacityDelay.TotalMilliseconds, chunkId,
@@ -169,7 +169,7 @@ public sealed class ResultStore(IConnectionMultiplexer redis, IBlobStore blobs, 
         };
         AssembledFile[] files = [assembled.Output, assembled.Errors];
         foreach (var file in files) keys.Add(RedisKeys.File(file.FileId));
-        keys.AddRange([RedisKeys.WebhookEvent(jobId), RedisKeys.WebhooksDue]);
+        keys.AddRange([RedisKeys.WebhookEvent(jobId), RedisKeys.WebhooksDue, RedisKeys.JobPartialOutput(jobId)]);
         foreach (var file in files)
         {
             var present = file.Lines > 0;

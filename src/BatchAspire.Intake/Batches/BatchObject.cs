@@ -38,7 +38,11 @@ public sealed class BatchObject
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public BatchCost? Cost { get; init; }
 
-    public static BatchObject From(JobRecord job)
+    /// <summary>BatchAspire's extension (docs/webhooks.md, "Partial results"); the SDKs ignore it.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public BatchPartialOutput? PartialOutput { get; init; }
+
+    public static BatchObject From(JobRecord job, BatchPartialOutput? partialOutput = null)
     {
         var status = job.Status;
         var input = job.GetInt64(JobFields.InputTokens) ?? 0;
@@ -94,8 +98,16 @@ public sealed class BatchObject
                 // Not rounded: a small job saves fractions of a micro-dollar, and rounding would erase them.
                 SavingsUsd = (standardUsd ?? 0) - (batchUsd ?? 0),
             },
+            PartialOutput = partialOutput,
         };
     }
+}
+
+/// <summary>How far the batch's partial output goes: a client whose cursor is behind <see cref="Cursor"/> has lines to read.</summary>
+public sealed class BatchPartialOutput
+{
+    public string Object => "batch.partial_output";
+    public required string Cursor { get; init; }
 }
 
 public sealed class BatchErrors

@@ -1,8 +1,10 @@
 using System.Diagnostics;
+using System.Globalization;
 using BatchAspire.Contracts;
 using BatchAspire.Core.Files;
 using BatchAspire.Core.Jobs;
 using BatchAspire.Core.Jsonl;
+using BatchAspire.Core.Results;
 using BatchAspire.Core.Tenants;
 using BatchAspire.Core.Telemetry;
 using BatchAspire.Intake.Auth;
@@ -38,10 +40,11 @@ public static class BatchesApi
             .Produces<BatchObject>().ProducesOpenAIErrors(404);
         batches.MapPost("/{batch_id}/cancel", CancelAsync).Named("CancelBatch", documented).WithSummary("Cancel a batch")
             .Produces<BatchObject>().ProducesOpenAIErrors(404, 409);
+        batches.MapPartialOutput(documented);
         return batches;
     }
 
-    private static async Task<IResult> CreateAsync(HttpContext http, Tenant tenant, IFileStore files, IJobStore jobs,
+    private static async Task<IResult> CreateAsync(HttpContext http, Tenant tenant, IFileStore files, IJobStore jobs, PartialOutput partial,
         IPublishEndpoint publish, IOptions<IntakeOptions> options, TimeProvider time, ILogger<BatchObject> logger, CancellationToken ct)
     {
         if (http.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } bodySize) bodySize.MaxRequestBodySize = 1024 * 1024;
@@ -81,7 +84,7 @@ public static class BatchesApi
             var failed = await jobs.CreateFailedAsync(newJob, errors, ct);
             IntakeLog.BatchFailedValidation(logger, jobId, tenant.Id, file.Id, errors.Count);
             activity?.SetTag(TelemetryTags.Outcome, JobStatus.Failed);
-            return TypedResults.Ok(BatchObject.From(failed));
+            return TypedResults.Ok(await ObjectAsync(failed, partial));
         }
 
         JobRecord job;
@@ -99,24 +102,25 @@ public static class BatchesApi
         // Only now that the job is durable: if this publish is lost, the re-publisher sends it again.
         await PublishAsync(publish, new JobAccepted { JobId = jobId }, jobId, options.Value.PublishTimeout, logger);
         activity?.SetTag(TelemetryTags.Outcome, JobStatus.Validating);
-        return TypedResults.Ok(BatchObject.From(job));
+        return TypedResults.Ok(await ObjectAsync(job, partial));
     }
 
-    private static async Task<IResult> ListAsync(Tenant tenant, IJobStore jobs, string? limit, string? after, CancellationToken ct)
+    private static async Task<IResult> ListAsync(Tenant tenant, IJobStore jobs, PartialOutput partial, string? limit, string? after, CancellationToken ct)
     {
         if (!Query.TryLimit(limit, 20, 100, out var pageSize)) return Query.InvalidLimit(100);
         var page = await jobs.ListAsync(tenant.Id, pageSize, string.IsNullOrEmpty(after) ? null : after, ct);
         if (page is null) return OpenAIErrors.BatchNotFound(after!);
-        return TypedResults.Ok(ListResponse.Create([.. page.Data.Select(BatchObject.From)], page.HasMore, b => b.Id));
+        return TypedResults.Ok(ListResponse.Create(await Task.WhenAll(page.Data.Select(j => ObjectAsync(j, partial))), page.HasMore, b => b.Id));
     }
 
-    private static async Task<IResult> RetrieveAsync([FromRoute(Name = "batch_id")] string batchId, Tenant tenant, IJobStore jobs, CancellationToken ct) =>
+    private static async Task<IResult> RetrieveAsync([FromRoute(Name = "batch_id")] string batchId, Tenant tenant, IJobStore jobs,
+        PartialOutput partial, CancellationToken ct) =>
         await jobs.FindAsync(tenant.Id, batchId, ct) is { } job
-            ? TypedResults.Ok(BatchObject.From(job))
+            ? TypedResults.Ok(await ObjectAsync(job, partial))
             : OpenAIErrors.BatchNotFound(batchId);
 
     private static async Task<IResult> CancelAsync([FromRoute(Name = "batch_id")] string batchId, HttpContext http, Tenant tenant, IJobStore jobs,
-        IPublishEndpoint publish, IOptions<IntakeOptions> options, TimeProvider time, ILogger<BatchObject> logger, CancellationToken ct)
+        PartialOutput partial, IPublishEndpoint publish, IOptions<IntakeOptions> options, TimeProvider time, ILogger<BatchObject> logger, CancellationToken ct)
     {
         // Cancel has an empty body (with or without a JSON content type, docs/openai/sdk-calls.md §5): it is never read.
         var outcome = await jobs.RequestCancelAsync(tenant.Id, batchId, time.GetUtcNow().ToUnixTimeSeconds(), ct);
@@ -133,8 +137,15 @@ public static class BatchesApi
             return OpenAIErrors.Create(StatusCodes.Status409Conflict, $"Cannot cancel a batch with status '{outcome.PreviousStatus}'.");
         }
         var job = await jobs.FindAsync(tenant.Id, batchId, ct);
-        return job is null ? OpenAIErrors.BatchNotFound(batchId) : TypedResults.Ok(BatchObject.From(job));
+        return job is null ? OpenAIErrors.BatchNotFound(batchId) : TypedResults.Ok(await ObjectAsync(job, partial));
     }
+
+    /// <summary>The batch object, with how far its partial output goes (BatchAspire's extension; one more Redis read).</summary>
+    private static async Task<BatchObject> ObjectAsync(JobRecord job, PartialOutput partial) =>
+        BatchObject.From(job, new BatchPartialOutput
+        {
+            Cursor = (await partial.CursorAsync(job.Id, job.Status)).ToString(CultureInfo.InvariantCulture),
+        });
 
     /// <summary>
     /// Publishes after the state is durable, waiting at most <paramref name="timeout"/> for the broker.

@@ -20,6 +20,7 @@ public sealed partial class RecordWriterTests
         new("the chunk hash", "lib/chunk.lua", "chunk_"),
         new("the job's chunk counters", "lib/chunkstats.lua", "chunkstats_"),
         new("the webhook event", "lib/webhook_event.lua", "webhook_event_"),
+        new("the partial output list", "lib/partial.lua", "partial_"),
     ];
 
     // Folders under Redis/Lua/ whose scripts follow the rule so far.
@@ -39,7 +40,7 @@ public sealed partial class RecordWriterTests
     private static readonly HashSet<string> WriteCommands = new(StringComparer.OrdinalIgnoreCase)
     {
         "HSET", "HSETNX", "HMSET", "HINCRBY", "HINCRBYFLOAT", "HDEL", "DEL", "UNLINK", "SET", "RENAME", "RENAMENX",
-        "EXPIRE", "PEXPIRE", "EXPIREAT", "PEXPIREAT", "PERSIST", "COPY", "RESTORE",
+        "RPUSH", "LPUSH", "EXPIRE", "PEXPIRE", "EXPIREAT", "PEXPIREAT", "PERSIST", "COPY", "RESTORE",
     };
 
     [Fact]
@@ -199,6 +200,6 @@ public sealed partial class RecordWriterTests
     private static partial Regex FunctionStart();
 
     // job_move(KEYS[1], ... or webhook_event_record(KEYS[12], ...
-    [GeneratedRegex(@"\b(job|file|tenant|chunk|chunkstats|webhook_event)_(\w+)\(\s*KEYS\[(\d+)\]")]
+    [GeneratedRegex(@"\b(job|file|tenant|chunk|chunkstats|webhook_event|partial)_(\w+)\(\s*KEYS\[(\d+)\]")]
     private static partial Regex LibraryCall();
 }

@@ -14,6 +14,8 @@ public sealed class BatchTests(SharedIntake intake)
         "id", "object", "endpoint", "model", "errors", "input_file_id", "completion_window", "status", "output_file_id", "error_file_id",
         "created_at", "in_progress_at", "expires_at", "finalizing_at", "completed_at", "failed_at", "expired_at", "cancelling_at", "cancelled_at",
         "request_counts", "usage", "metadata",
+        // BatchAspire's extension, after OpenAI's keys (docs/webhooks.md, "Partial results").
+        "partial_output",
     ];
 
     private readonly IntakeApp _app = intake.App;

@@ -30,6 +30,9 @@ public sealed class TenantIsolationTests(SharedIntake intake)
             ("GET", "/v1/batches/{batch}", null),
             ("POST", "/v1/batches/{batch}/cancel", null),
             ("GET", "/v1/batches?after={batch}", null),
+            ("GET", "/v1/batches/{batch}/partial_output", null),
+            ("GET", "/v1/batches/{batch}/partial_output?after=0", null),
+            ("GET", "/v1/batches/{batch}/partial_output?after=x", null),
             ("GET", "/files/{file}", null),
             ("GET", "/batches/{batch}", null),
         ];

@@ -1,10 +1,11 @@
 -- Ends a job, if nobody ended it first: creates its output and error files from the assembled parts, moves the job to
 -- its terminal status with its outcome (counts, usage, cost, file ids), records its webhook event (due at once), takes
--- it out of the open jobs, lists the runs no file took for deletion and takes the files' staged parts off that list;
--- the results hash and failure bitmap expire a while later (a straggling pass may still write to them).
+-- it out of the open jobs, ends its partial output, lists the runs no file took for deletion and takes the files'
+-- staged parts off that list; the results hash and failure bitmap expire a while later (a straggling pass may still
+-- write to them).
 -- KEYS: 1 the job hash, 2 ba:jobs:open, 3 ba:seq, 4 the tenant's file list, 5 ba:files:expiring, 6 ba:blobs:delete,
 --       7 the results hash, 8 the failure bitmap, 9 the tenant's usage, 10 the file hash of the output file, 11 the
---       file hash of the error file, 12 the webhook event, 13 ba:webhooks:due
+--       file hash of the error file, 12 the webhook event, 13 ba:webhooks:due, 14 the partial output list
 -- ARGV: 1 job id, 2 terminal status, 3 request_completed, 4 request_failed, 5..8 usage (input, cached, output,
 --       reasoning tokens), 9 cost in batch USD ('' = no price), 10 cost in standard USD, 11 tenant, 12 how long the
 --       results hash and bitmap stay (s), 13..20 output file: id ('' = no file), lines, bytes, parts, segments,
@@ -16,6 +17,7 @@
 --#include lib/file.lua
 --#include lib/tenant.lua
 --#include lib/webhook_event.lua
+--#include lib/partial.lua
 local now = now_ms()
 local seconds = math.floor(now / 1000)
 local from, moved = job_move(KEYS[1], ARGV[2], seconds)
@@ -53,6 +55,7 @@ job_record_outcome(KEYS[1], {
   output_file_id = file_ids[1], error_file_id = file_ids[2], cost_batch = ARGV[9], cost_standard = ARGV[10],
 }, seconds)
 webhook_event_record(KEYS[12], KEYS[13], KEYS[1], ARGV[1], now)
+partial_end(KEYS[14])
 redis.call('ZREM', KEYS[2], ARGV[1])
 
 -- Runs no file took are deleted (listed here, so a crash cannot leave them); the staged parts now belong to the files,
