@@ -28,6 +28,10 @@ internal static class InfraBuilderExtensions
     public static IResourceBuilder<IResourceWithConnectionString> AddBatchRedis(
         this IDistributedApplicationBuilder builder, string name, string dataDirectory)
     {
+        if (HighAvailability.IsEnabled(builder))
+        {
+            return builder.AddRedisWithSentinels(name, dataDirectory);
+        }
         if (InfraMode.UseContainers(builder))
         {
             return builder.AddRedis(name)
@@ -52,6 +56,10 @@ internal static class InfraBuilderExtensions
     public static IResourceBuilder<IResourceWithConnectionString> AddBatchRabbitMQ(
         this IDistributedApplicationBuilder builder, string name, string dataDirectory)
     {
+        if (HighAvailability.IsEnabled(builder))
+        {
+            return builder.AddRabbitMQCluster(name, dataDirectory);
+        }
         if (InfraMode.UseContainers(builder))
         {
             return builder.AddRabbitMQ(name).WithDataVolume();
@@ -144,7 +152,7 @@ internal static class InfraBuilderExtensions
         return new BlobStoreWiring(null, local);
     }
 
-    private static int FreeLoopbackPort()
+    internal static int FreeLoopbackPort()
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();

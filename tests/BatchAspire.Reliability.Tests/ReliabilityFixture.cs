@@ -53,7 +53,7 @@ public class ReliabilityFixture : IAsyncLifetime
     public virtual string BlobProvider => BlobStoreProviders.FileSystem;
 
     /// <summary>Every resource a scenario must find running: the infrastructure (Azurite too, when it holds the blobs) and the services.</summary>
-    public string[] AllResources => BlobProvider == BlobStoreProviders.Azure ? [ResourceNames.Blobs, .. InfrastructureAndServices] : InfrastructureAndServices;
+    public virtual string[] AllResources => BlobProvider == BlobStoreProviders.Azure ? [ResourceNames.Blobs, .. InfrastructureAndServices] : InfrastructureAndServices;
 
     /// <summary>The services' blob store, as the tests read it: the same folder, or the same Azurite.</summary>
     public IBlobStore Blobs { get; private set; } = null!;
@@ -139,8 +139,12 @@ public class ReliabilityFixture : IAsyncLifetime
         Hooks.Answer = () => 200;
     }
 
+    /// <summary>AppHost arguments a variant of the system adds to the common ones.</summary>
+    protected virtual IEnumerable<string> VariantArguments() => [];
+
     private IEnumerable<string> Arguments()
     {
+        foreach (var argument in VariantArguments()) yield return argument;
         yield return "Infra:Mode=process";
         yield return $"Infra:DataDirectory={DataDirectory}";
         yield return $"Blobs:Provider={BlobProvider}";
@@ -230,3 +234,23 @@ public sealed class AzureReliabilityFixture : ReliabilityFixture
 
 [CollectionDefinition(nameof(AzureReliabilityCollection))]
 public sealed class AzureReliabilityCollection : ICollectionFixture<AzureReliabilityFixture>;
+
+/// <summary>
+/// The same system on highly available infrastructure (<c>Infra:HighAvailability=true</c>): Redis as a primary, a replica
+/// and three Sentinels, RabbitMQ as a cluster of three nodes with quorum queues.
+/// </summary>
+public sealed class HighAvailabilityFixture : ReliabilityFixture
+{
+    public static readonly string[] RedisNodes = [$"{ResourceNames.Cache}-primary", $"{ResourceNames.Cache}-replica"];
+
+    public static readonly string[] Sentinels = [.. Enumerable.Range(1, 3).Select(i => $"{ResourceNames.Cache}-sentinel-{i}")];
+
+    public static readonly string[] BrokerNodes = [.. new[] { "a", "b", "c" }.Select(l => $"{ResourceNames.Messaging}-{l}")];
+
+    public override string[] AllResources => [.. RedisNodes, .. Sentinels, .. BrokerNodes, .. Services];
+
+    protected override IEnumerable<string> VariantArguments() => ["Infra:HighAvailability=true"];
+}
+
+[CollectionDefinition(nameof(HighAvailabilityCollection))]
+public sealed class HighAvailabilityCollection : ICollectionFixture<HighAvailabilityFixture>;
