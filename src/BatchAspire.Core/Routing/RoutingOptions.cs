@@ -50,7 +50,10 @@ public sealed class RouteTarget
     /// <summary>A name under <c>Providers</c>.</summary>
     public string Provider { get; set; } = "";
 
-    /// <summary>The provider's own model (or deployment) name; absent: the model the lines name.</summary>
+    /// <summary>
+    /// The provider's own model name (providers of kind anthropic only: their lines are translated anyway); absent: the
+    /// model the lines name.
+    /// </summary>
     public string? Model { get; set; }
 
     /// <summary>Standard price in USD per million input tokens at this provider (the Batch discount applies, as for <c>Pricing</c>).</summary>
@@ -120,6 +123,9 @@ public sealed partial class RoutingOptions
                     failures.Add($"{at}:{i}:Provider must name a provider configured under {ProvidersSection} ('{Shorten(target.Provider)}' is not).");
                 if (target.Model is { } name && string.IsNullOrWhiteSpace(name))
                     failures.Add($"{at}:{i}:Model must not be blank (leave it out to send the lines' model).");
+                // An openai provider is sent the uploaded lines as they are: renaming body.model in the upload stream is not built.
+                else if (target.Model is not null && Providers.TryGetValue(target.Provider, out var p) && p.Kind == ProviderKinds.OpenAI)
+                    failures.Add($"{at}:{i}:Model can only be given for a provider of kind '{ProviderKinds.Anthropic}' (an openai provider is sent the lines' own model).");
                 if (target.InputPerMillion < 0 || target.CachedInputPerMillion < 0 || target.OutputPerMillion < 0)
                     failures.Add($"{at}:{i}: prices must not be negative.");
                 if (target.InputPerMillion is null != target.OutputPerMillion is null)

@@ -96,4 +96,16 @@ public sealed class RouteTableTests
         Assert.Contains("Routing:Routes:gpt-5-nano:0: give both InputPerMillion and OutputPerMillion, or neither.", refused.Failures);
         Assert.DoesNotContain(refused.Failures, f => f.Contains("sk-ant", StringComparison.Ordinal));
     }
+
+    [Fact]
+    public void AModelNameForAnOpenAIProviderIsRefusedBecauseItsLinesAreUploadedAsTheyAre()
+    {
+        var refused = Refused(
+            ("Providers:oai:Kind", "openai"),
+            ("Routing:Routes:gpt-5-nano:0:Provider", "oai"),
+            ("Routing:Routes:gpt-5-nano:0:Model", "gpt-5-mini"));
+
+        Assert.Equal(["Routing:Routes:gpt-5-nano:0:Model can only be given for a provider of kind 'anthropic' (an openai provider is sent the lines' own model)."],
+            refused.Failures);
+    }
 }
