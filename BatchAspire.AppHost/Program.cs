@@ -22,6 +22,7 @@ builder.AddService<Projects.BatchAspire_Intake>(ResourceNames.Intake, port: buil
     .WithReference(cache).WaitFor(cache)
     .WithReference(messaging).WaitFor(messaging)
     .WithConfigurationSection(builder.Configuration, "Intake")
+    .WithRouteTable()
     .WithBlobStore(blobs)
     .WithExternalHttpEndpoints();
 

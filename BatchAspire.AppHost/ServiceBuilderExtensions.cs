@@ -14,9 +14,29 @@ internal static class ServiceBuilderExtensions
     public static ProviderWiring AddProvider(this IDistributedApplicationBuilder builder, IResourceBuilder<ProjectResource> sandbox)
     {
         var baseUrl = builder.Configuration["Provider:BaseUrl"];
+        // Routed providers (Providers:{name}): one with a BaseUrl takes its key from the secret parameter
+        // provider-{name}-api-key; one without is the Sandbox, which the workers then reference.
+        var routed = builder.Configuration.GetSection("Providers").GetChildren()
+            .Select(p => new RoutedProviderWiring(p.Key, string.IsNullOrWhiteSpace(p["BaseUrl"]) ? null : builder.AddParameter($"provider-{p.Key}-api-key", secret: true)))
+            .ToList();
         return string.IsNullOrWhiteSpace(baseUrl)
-            ? new ProviderWiring(sandbox, null, null)
-            : new ProviderWiring(null, baseUrl, builder.AddParameter("provider-api-key", secret: true));
+            ? new ProviderWiring(sandbox, null, null) { Routed = routed, SandboxForRoutes = sandbox }
+            : new ProviderWiring(null, baseUrl, builder.AddParameter("provider-api-key", secret: true)) { Routed = routed, SandboxForRoutes = sandbox };
+    }
+
+    /// <summary>
+    /// The intake's part of routing: the route table and each provider's kind, to know which models' lines to translate at
+    /// validation. No endpoint, no key: the intake calls no provider.
+    /// </summary>
+    public static IResourceBuilder<ProjectResource> WithRouteTable(this IResourceBuilder<ProjectResource> service)
+    {
+        var configuration = service.ApplicationBuilder.Configuration;
+        service.WithConfigurationSection(configuration, "Routing");
+        foreach (var provider in configuration.GetSection("Providers").GetChildren())
+        {
+            if (provider["Kind"] is { } kind) service.WithEnvironment($"Providers__{provider.Key}__Kind", kind);
+        }
+        return service;
     }
 
     /// <summary>
@@ -54,6 +74,18 @@ internal static class ServiceBuilderExtensions
         {
             worker.WithEnvironment("Provider__BaseUrl", provider.BaseUrl!)
                   .WithEnvironment("Provider__ApiKey", provider.ApiKey!);
+            if (provider.Routed.Any(p => p.ApiKey is null)) worker.WithReference(provider.SandboxForRoutes!).WaitFor(provider.SandboxForRoutes!);
+        }
+
+        // The route table and routed providers (docs/providers.md); a routed provider's key never from appsettings.
+        worker.WithConfigurationSection(builder.Configuration, "Routing");
+        foreach (var (key, value) in builder.Configuration.GetSection("Providers").AsEnumerable())
+        {
+            if (value is not null && !key.EndsWith(":ApiKey", StringComparison.OrdinalIgnoreCase)) worker.WithEnvironment(key.Replace(":", "__"), value);
+        }
+        foreach (var routed in provider.Routed.Where(p => p.ApiKey is not null))
+        {
+            worker.WithEnvironment($"Providers__{routed.Name}__ApiKey", routed.ApiKey!);
         }
         return worker;
     }
@@ -95,4 +127,12 @@ internal static class ServiceBuilderExtensions
 }
 
 internal sealed record ProviderWiring(
-    IResourceBuilder<ProjectResource>? Sandbox, string? BaseUrl, IResourceBuilder<ParameterResource>? ApiKey);
+    IResourceBuilder<ProjectResource>? Sandbox, string? BaseUrl, IResourceBuilder<ParameterResource>? ApiKey)
+{
+    public IReadOnlyList<RoutedProviderWiring> Routed { get; init; } = [];
+
+    public IResourceBuilder<ProjectResource>? SandboxForRoutes { get; init; }
+}
+
+/// <summary>A routed provider: its name under Providers, and its key's secret parameter (null: it is the Sandbox).</summary>
+internal sealed record RoutedProviderWiring(string Name, IResourceBuilder<ParameterResource>? ApiKey);

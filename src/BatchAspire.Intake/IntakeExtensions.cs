@@ -31,6 +31,7 @@ public static class IntakeExtensions
         services.AddAuthorization();
 
         services.AddBatchStores();
+        services.AddRouteTable();                // which models go to Anthropic first: their lines are translated at validation
         services.AddSingleton<PartialOutput>();
         services.AddHostedService<StrandedJobRepublisher>();
         services.AddHostedService<ExpiredFileSweeper>();

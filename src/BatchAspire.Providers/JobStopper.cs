@@ -13,7 +13,7 @@ namespace BatchAspire.Providers;
 /// <see cref="ChunkFinished"/> when the provider has ended them with their partial output. Idempotent: closed
 /// chunks are announced again (results ignores what it has), and cancelling an ended batch is a no-op.
 /// </summary>
-public sealed class JobStopper(ChunkStore chunks, ProviderBatchCommands provider)
+public sealed class JobStopper(ChunkStore chunks, ProviderDirectory providers)
 {
     /// <summary>The close reason and chunk status for a user cancel.</summary>
     public static readonly (string Reason, string Status) Cancel = ("batch_cancelled", JobStatus.Cancelled);
@@ -34,19 +34,25 @@ public sealed class JobStopper(ChunkStore chunks, ProviderBatchCommands provider
                     await publish.Publish(new ChunkClosed { JobId = jobId, ChunkId = chunkId }, ct);
                     break;
                 case CloseResult.Submitted when !JobStatus.IsTerminal(outcome.Detail) && outcome.Detail != JobStatus.Cancelling:
-                    if (await TryCancelAsync(outcome.ProviderBatchId!, ct)) cancelled++;
+                    var provider = (await chunks.GetAsync(chunkId))?.Provider;
+                    if (await TryCancelAsync(provider, outcome.ProviderBatchId!, ct)) cancelled++;
                     break;
             }
         }
         return new StopSummary(closed, cancelled);
     }
 
-    /// <summary>Cancels a provider batch; false when the provider says it cannot be cancelled (it has ended). Transient errors throw.</summary>
-    public async Task<bool> TryCancelAsync(string providerBatchId, CancellationToken ct)
+    /// <summary>
+    /// Cancels a batch at the chunk's provider (<paramref name="provider"/>: the name on the chunk, null for the default);
+    /// false when the provider says it cannot be cancelled (it has ended). Transient errors throw.
+    /// </summary>
+    public async Task<bool> TryCancelAsync(string? provider, string providerBatchId, CancellationToken ct)
     {
         try
         {
-            await provider.CancelBatchAsync(providerBatchId, ct);
+            var at = providers.Get(provider);
+            if (at.Anthropic is { } anthropic) await anthropic.CancelAsync(providerBatchId, ct);
+            else await at.Commands!.CancelBatchAsync(providerBatchId, ct);
             return true;
         }
         catch (ProviderCallException exception) when (FaultRule.Classify(exception) == FaultKind.ProviderRejected)

@@ -2,6 +2,7 @@ using System.ClientModel;
 using System.ClientModel.Primitives;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Http.Resilience;
 using Microsoft.Extensions.Options;
 using OpenAI;
@@ -19,6 +20,9 @@ public static class ProviderClientExtensions
 {
     /// <summary>The named HttpClient every provider call goes through.</summary>
     public const string HttpClientName = "provider";
+
+    /// <summary>The HttpClient of the Anthropic SDK, without a resilience handler: the SDK's retries are that call's one layer.</summary>
+    public const string AnthropicHttpClientName = "provider-anthropic";
 
     public static TBuilder AddProviderClient<TBuilder>(this TBuilder builder) where TBuilder : IHostApplicationBuilder
     {
@@ -75,6 +79,18 @@ public static class ProviderClientExtensions
 #pragma warning restore OPENAI001
         services.AddSingleton<OpenAIFileClient>(sp => sp.GetRequiredService<OpenAIClient>().GetOpenAIFileClient());
         services.AddSingleton<ProviderBatches>();
+        services.TryAddSingleton<ProviderBatchCommands>();
+        services.TryAddSingleton(TimeProvider.System);
+
+        // Routed providers (Providers:{name}, Routing:Routes): the route table's own checks, then endpoints and keys.
+        services.AddRouteTable();
+        services.AddSingleton<IValidateOptions<BatchAspire.Core.Routing.RoutingOptions>, RoutingOptionsValidation>();
+#pragma warning disable EXTEXP0001 // as above: no handler of ServiceDefaults under the SDK's retries
+        services.AddHttpClient(AnthropicHttpClientName, http => http.Timeout = Timeout.InfiniteTimeSpan)   // the SDK's own timeout applies
+            .RedactLoggedHeaders(["x-api-key"])
+            .RemoveAllResilienceHandlers();
+#pragma warning restore EXTEXP0001
+        services.AddSingleton<ProviderDirectory>();
         return builder;
     }
 }

@@ -20,8 +20,13 @@ public sealed class SeedPythonExamplesTests(AppHostFixture fixture)
     [Fact]
     public async Task TextClassificationExamplePrintsOneSentimentPerText()
     {
-        var ct = TestContext.Current.CancellationToken;
-        var client = Client();
+        var printed = await RunTextClassificationExampleAsync(Client(), TestContext.Current.CancellationToken);
+        TestContext.Current.SendDiagnosticMessage(printed);
+    }
+
+    /// <summary>The seed's text classification example, start to end; asserts what it prints and returns it.</summary>
+    internal static async Task<string> RunTextClassificationExampleAsync(PythonSdkWire client, CancellationToken ct)
+    {
         var printed = new StringBuilder();
 
         // Step 2: create the batch file exactly as the script does (json.dumps(request) + "\n").
@@ -71,7 +76,7 @@ public sealed class SeedPythonExamplesTests(AppHostFixture fixture)
         Assert.Equal(SeedReviews.ExpectedSentiments, Enumerable.Range(0, TextsToClassify.Count).Select(i => sentiments[i]));
         Assert.Contains("request-", Encoding.UTF8.GetString(resultContent));
         Assert.Contains("Cost with Batch API: $0.0000", printed.ToString());
-        TestContext.Current.SendDiagnosticMessage(printed.ToString());
+        return printed.ToString();
     }
 
     [Fact]

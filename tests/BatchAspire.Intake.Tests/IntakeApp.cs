@@ -98,6 +98,9 @@ public class IntakeApp(string redisConnectionString, IReadOnlyDictionary<string,
 /// <summary>The app most tests share (assembly fixture), with its own redis-server.</summary>
 public sealed class SharedIntake : IAsyncLifetime
 {
+    /// <summary>The model the shared intake routes to a provider of kind anthropic.</summary>
+    public const string AnthropicRoutedModel = "claude-routed";
+
     private LocalRedisServer? _redis;
     private IntakeApp? _app;
 
@@ -108,7 +111,12 @@ public sealed class SharedIntake : IAsyncLifetime
     public async ValueTask InitializeAsync()
     {
         _redis = await LocalRedisServer.StartAsync(TestContext.Current.CancellationToken);
-        _app = new IntakeApp(_redis.ConnectionString);
+        _app = new IntakeApp(_redis.ConnectionString, new Dictionary<string, string?>
+        {
+            // One model routed to Anthropic first (AnthropicValidationTests); every other model has no route.
+            ["Providers:claude:Kind"] = "anthropic",
+            [$"Routing:Routes:{AnthropicRoutedModel}:0:Provider"] = "claude",
+        });
         _ = _app.Server;   // start once, up front
     }
 

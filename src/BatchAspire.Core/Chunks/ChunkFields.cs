@@ -21,6 +21,12 @@ public static class ChunkFields
     /// <summary>The input file uploaded to the provider for this chunk (reused after a refused create).</summary>
     public const string ProviderFileId = "provider_file_id";
 
+    /// <summary>
+    /// The routed provider (a name under <c>Providers</c>) the chunk's batch went to, set with the first create and kept:
+    /// its poller, results and cancel go to that provider. Absent: the default provider (section <c>Provider</c>).
+    /// </summary>
+    public const string Provider = "provider";
+
     /// <summary>Unix ms of the first create call for this chunk: from then on, a create is preceded by a lookup by metadata.</summary>
     public const string CreateStartedAtMs = "create_started_at_ms";
 

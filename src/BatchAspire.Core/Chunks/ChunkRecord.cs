@@ -36,6 +36,9 @@ public sealed class ChunkRecord
 
     public string? Status => this[ChunkPollFields.Status];
 
+    /// <summary>The routed provider the chunk's batch went to; null: the default provider.</summary>
+    public string? Provider => this[ChunkFields.Provider];
+
     public bool IsClosed => this[ChunkFields.Closed] is not null;
 
     public bool ResultsDone => this[ChunkFields.ResultsDone] is not null;

@@ -119,12 +119,13 @@ public sealed class ChunkStore(IConnectionMultiplexer redis)
     /// <summary>
     /// The point of no return before a create: checks the lease and the job once more, records the uploaded file,
     /// and stamps <c>create_started_at_ms</c> (kept from the first create), so whoever comes next looks up by
-    /// metadata before creating.
+    /// metadata before creating. <paramref name="provider"/> (a routed provider's name; null for the default one) is
+    /// recorded with the first create and kept: the chunk's batch lives there.
     /// </summary>
-    public async Task<BeginCreateOutcome> BeginCreateAsync(string chunkId, string token, string providerFileId)
+    public async Task<BeginCreateOutcome> BeginCreateAsync(string chunkId, string token, string providerFileId, string? provider = null)
     {
         var reply = (RedisResult[])(await BeginCreateScript.EvaluateAsync(Db,
-            [RedisKeys.Chunk(chunkId), RedisKeys.Job(ChunkIds.JobOf(chunkId))], token, providerFileId))!;
+            [RedisKeys.Chunk(chunkId), RedisKeys.Job(ChunkIds.JobOf(chunkId))], token, providerFileId, provider ?? ""))!;
         return (string)reply[0]! switch
         {
             "go" => new BeginCreateOutcome(BeginCreateResult.Go, (long)reply[1], null) { CreatedBefore = (long)reply[2] == 1 },

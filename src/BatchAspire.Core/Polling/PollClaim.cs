@@ -19,6 +19,9 @@ public sealed record PollClaim
 
     public string? ProviderBatchId { get; init; }
 
+    /// <summary>The routed provider of the chunk's batch (<c>ChunkFields.Provider</c>); null: the default provider.</summary>
+    public string? Provider { get; init; }
+
     /// <summary>The chunk's status before this poll (the provider status of the last poll, or what the submitter wrote).</summary>
     public string? PreviousStatus { get; init; }
 

@@ -85,6 +85,7 @@ public sealed class PollSchedule(IConnectionMultiplexer redis)
                 : (c[4].IsNull ? 0 : (long)c[4]) + (c[5].IsNull ? 0 : (long)c[5]),
             PreviousPolledAtMs = c[6].IsNull ? null : (long)c[6],
             SubmittedAtMs = c.Length > 8 && !c[8].IsNull ? (long)c[8] : null,
+            Provider = c.Length > 9 && !c[9].IsNull ? (string?)c[9] : null,
         };
     }
 

@@ -11,6 +11,8 @@ public static class TelemetryTags
     public const string JobId = "batchaspire.job_id";
     public const string ChunkId = "batchaspire.chunk_id";
     public const string ProviderBatchId = "batchaspire.provider_batch_id";
+    /// <summary>The routed provider a chunk went to (its name under Providers, or "default").</summary>
+    public const string Provider = "batchaspire.provider";
     public const string ProviderStatus = "batchaspire.provider_status";
     public const string Outcome = "batchaspire.outcome";
     public const string Tenant = "batchaspire.tenant";

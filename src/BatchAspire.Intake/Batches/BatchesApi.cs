@@ -5,6 +5,7 @@ using BatchAspire.Core.Files;
 using BatchAspire.Core.Jobs;
 using BatchAspire.Core.Jsonl;
 using BatchAspire.Core.Results;
+using BatchAspire.Core.Routing;
 using BatchAspire.Core.Tenants;
 using BatchAspire.Core.Telemetry;
 using BatchAspire.Intake.Auth;
@@ -45,7 +46,8 @@ public static class BatchesApi
     }
 
     private static async Task<IResult> CreateAsync(HttpContext http, Tenant tenant, IFileStore files, IJobStore jobs, PartialOutput partial,
-        IPublishEndpoint publish, IOptions<IntakeOptions> options, TimeProvider time, ILogger<BatchObject> logger, CancellationToken ct)
+        IPublishEndpoint publish, IOptions<IntakeOptions> options, IOptions<RoutingOptions> routing, TimeProvider time, ILogger<BatchObject> logger,
+        CancellationToken ct)
     {
         if (http.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } bodySize) bodySize.MaxRequestBodySize = 1024 * 1024;
         var (request, invalid) = await CreateBatchRequestParser.ParseAsync(http.Request.Body, ct);
@@ -69,6 +71,9 @@ public static class BatchesApi
         using (JobStages.Time(JobStages.Validate))
         {
             errors = InputFileCheck.Evaluate(file, analysis, request.Endpoint, options.Value.MaxRequestsPerBatch);
+            // A model routed to Anthropic first: every line must translate, or the batch fails with the lines that do not.
+            if (errors.Count == 0 && analysis.Models is [var routed] && routing.Value.FirstKindOf(routed.Value) == ProviderKinds.Anthropic)
+                errors = await AnthropicLineCheck.EvaluateAsync(files, file, ct);
         }
         var newJob = new NewJob(jobId, tenant.Id, request.Endpoint, file.Id, request.CompletionWindow, now, now + CompletionWindowSeconds, file.Lines)
         {

@@ -17,7 +17,7 @@ namespace BatchAspire.Poller.Polling;
 /// </summary>
 internal sealed class PollerWorker(
     PollSchedule schedule,
-    ProviderBatches provider,
+    ProviderDirectory providers,
     IBus bus,
     PollWake wake,
     IOptions<PollerOptions> options,
@@ -122,7 +122,11 @@ internal sealed class PollerWorker(
         {
             try
             {
-                batch = await provider.GetBatchAsync(providerBatchId, leaseBound.Token);
+                // The chunk's provider: an Anthropic batch reads as an OpenAI one (ended → completed), so the rest is the same.
+                var provider = providers.Get(claim.Provider);
+                batch = provider.Anthropic is { } anthropic
+                    ? (await anthropic.RetrieveAsync(providerBatchId, leaseBound.Token)).ToProviderSnapshot()
+                    : await provider.Batches!.GetBatchAsync(providerBatchId, leaseBound.Token);
             }
             catch (Exception exception)
             {

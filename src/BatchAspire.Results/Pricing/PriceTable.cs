@@ -1,17 +1,23 @@
 using BatchAspire.Core.Pricing;
+using BatchAspire.Core.Routing;
 using Microsoft.Extensions.Options;
 
 namespace BatchAspire.Results.Pricing;
 
-/// <summary>Prices jobs from <see cref="PricingOptions"/>.</summary>
-public sealed class PriceTable(IOptions<PricingOptions> options)
+/// <summary>Prices jobs from <see cref="PricingOptions"/>, or from a model's route where it gives prices.</summary>
+public sealed class PriceTable(IOptions<PricingOptions> options, IOptions<RoutingOptions> routing)
 {
     private readonly PricingOptions _options = options.Value;
 
-    /// <summary>The price of <paramref name="model"/>, by exact name or else its longest listed prefix.</summary>
+    /// <summary>
+    /// The price of <paramref name="model"/>: its route's first provider's prices when the route gives them (the provider
+    /// its chunks go to first), else the <c>Pricing</c> table's, by exact name or else its longest listed prefix.
+    /// </summary>
     public ModelPrice? Find(string? model)
     {
         if (string.IsNullOrEmpty(model)) return null;
+        if (routing.Value.RouteOf(model) is [{ InputPerMillion: { } input, OutputPerMillion: { } output } first, ..])
+            return new ModelPrice { InputPerMillion = input, CachedInputPerMillion = first.CachedInputPerMillion, OutputPerMillion = output };
         if (_options.Models.TryGetValue(model, out var exact)) return exact;
         ModelPrice? best = null;
         var bestLength = 0;

@@ -26,7 +26,7 @@ public sealed class ChunkResultsProcessor(
     ResultStore results,
     IJobStore jobs,
     IFileStore files,
-    ProviderBatchCommands provider,
+    ProviderDirectory providers,
     ProviderFileDeletions providerFiles,
     JobFinalizer finalizer,
     IOptions<ResultsOptions> options,
@@ -95,7 +95,8 @@ public sealed class ChunkResultsProcessor(
             await errorRun.CompleteAsync();
             complete = await results.CompleteChunkAsync(chunk.Id, outcome.Usage, outcome.Successor, outcome.Retry,
                 outcome.Successor == SuccessorKind.Retry ? chunk.Attempt + 1 : chunk.Attempt, _options.CapacityRetryDelay,
-                outputRun.Run, errorRun.Run, _options.DeleteProviderFiles);
+                // Listed files are deleted at the default provider; a routed provider's files are kept (docs/providers.md).
+                outputRun.Run, errorRun.Run, _options.DeleteProviderFiles && chunk.Provider is null);
         }
         catch
         {
@@ -213,13 +214,29 @@ public sealed class ChunkResultsProcessor(
 
         try
         {
-            foreach (var fileId in new[] { chunk[ChunkPollFields.ProviderOutputFileId], chunk[ChunkPollFields.ProviderErrorFileId] })
+            var provider = providers.Get(chunk.Provider);
+            if (provider.Anthropic is { } anthropic && !string.IsNullOrEmpty(chunk.ProviderBatchId))
+            {
+                // One stream of results in any order, already OpenAI result lines; the custom_id sent was the line index.
+                var customIds = await ReadCustomIdsAsync(chunk, inputFileId, lines, ct);
+                positions = Positions(customIds);
+                using var download = ResultsTelemetry.Source.StartActivity("download results");
+                download?.SetTag(TelemetryTags.ChunkId, chunk.Id);
+                await foreach (var result in anthropic.ResultsAsync(chunk.ProviderBatchId, sent => LineCustomId(sent, lines, customIds), ct))
+                {
+                    batch.Add(new ReadOnlySequence<byte>(result.OpenAILine));
+                    if (batch.Count >= LinesPerBatch || batch.Bytes >= BytesPerBatch) await FlushAsync();
+                }
+                await FlushAsync();
+            }
+            foreach (var fileId in provider.Anthropic is null
+                ? new[] { chunk[ChunkPollFields.ProviderOutputFileId], chunk[ChunkPollFields.ProviderErrorFileId] } : [])
             {
                 if (string.IsNullOrEmpty(fileId)) continue;
                 positions ??= await ReadPositionsAsync(chunk, inputFileId, lines, ct);
                 using var download = ResultsTelemetry.Source.StartActivity("download results");
                 download?.SetTag(TelemetryTags.ChunkId, chunk.Id);
-                await using var content = await provider.OpenContentAsync(fileId, ct);
+                await using var content = await provider.Commands!.OpenContentAsync(fileId, ct);
                 await foreach (var line in ResultFileReader.ReadLinesAsync(content, _options.MaxResultLineBytes, ct))
                 {
                     batch.Add(line);
@@ -293,6 +310,34 @@ public sealed class ChunkResultsProcessor(
         positions.Remove("");   // a line without a custom_id cannot be answered by id
         return positions;
     }
+
+    /// <summary>The chunk's custom_ids by position (an Anthropic chunk's results name lines by index, not by custom_id).</summary>
+    private async Task<string[]> ReadCustomIdsAsync(ChunkRecord chunk, string inputFileId, long[] lines, CancellationToken ct)
+    {
+        var ids = new string[lines.Length];
+        var position = 0;
+        if (chunk.IsList)
+        {
+            await foreach (var (_, line) in files.ReadLinesAsync(inputFileId, lines, ct)) ids[position++] = ResultLine.CustomIdOfRequest(line.Span);
+        }
+        else
+        {
+            await foreach (var line in files.ReadLinesAsync(inputFileId, chunk.First, chunk.Count, ct)) ids[position++] = ResultLine.CustomIdOfRequest(line.Span);
+        }
+        return ids;
+    }
+
+    private static Dictionary<string, int> Positions(string[] customIds)
+    {
+        var positions = new Dictionary<string, int>(customIds.Length, StringComparer.Ordinal);
+        for (var i = 0; i < customIds.Length; i++) if (customIds[i] is { Length: > 0 } id) positions.TryAdd(id, i);
+        return positions;
+    }
+
+    /// <summary>The line's own custom_id for the one sent to Anthropic (the line's index in the job), or null if it is not this chunk's.</summary>
+    private static string? LineCustomId(string sent, long[] lines, string[] customIds) =>
+        long.TryParse(sent, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var index)
+        && Array.BinarySearch(lines, index) is >= 0 and var position ? customIds[position] : null;
 
     /// <summary>Final failures for requests that never got a result line, in the error-line format.</summary>
     private async Task<long> StoreUnansweredAsync(ChunkRecord chunk, string inputFileId, List<long> missing,

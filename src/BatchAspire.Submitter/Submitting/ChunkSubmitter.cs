@@ -9,6 +9,7 @@ using BatchAspire.Core.Polling;
 using BatchAspire.Core.Providers;
 using BatchAspire.Core.Redis;
 using BatchAspire.Core.Telemetry;
+using BatchAspire.Core.Translation;
 using BatchAspire.Providers;
 using MassTransit;
 using Microsoft.Extensions.Options;
@@ -30,7 +31,8 @@ public sealed class ChunkSubmitter(
     ChunkStore chunks,
     IJobStore jobs,
     IFileStore files,
-    ProviderBatchCommands provider,
+    ProviderDirectory providers,
+    ProviderCapacity capacity,
     PollSchedule pollSchedule,
     JobStopper stopper,
     TimeProvider time,
@@ -75,17 +77,29 @@ public sealed class ChunkSubmitter(
             var chunk = await chunks.GetAsync(chunkId) ?? throw new InvalidOperationException($"Chunk {chunkId} vanished under its lease.");
             var job = await jobs.GetAsync(chunk.JobId, ct) ?? throw new InvalidOperationException($"Job {chunk.JobId} of chunk {chunkId} is gone.");
             var metadata = Metadata(chunk);
+            var (provider, model) = ChooseProvider(chunk, job);
+            Activity.Current?.SetTag(TelemetryTags.Provider, provider.Label);
 
             if (chunk.CreateStartedAtMs is { } startedMs)
             {
-                var found = await LookUpAsync(metadata, startedMs, leaseLost.Token);
-                if (found is not null) return await RecordAsync(chunk, found, chunk.ProviderFileId ?? "", recovered: true, publish, ct);
+                var found = await LookUpAsync(provider, metadata, startedMs, leaseLost.Token);
+                if (found is not null) return await RecordAsync(chunk, provider, found, chunk.ProviderFileId ?? "", recovered: true, publish, ct);
             }
 
-            string fileId;
+            // An openai provider reads the chunk from a file uploaded first; an anthropic one takes the translated lines in the create.
+            string fileId = "";
+            IReadOnlyList<ReadOnlyMemory<byte>>? requests = null;
             try
             {
-                fileId = chunk.ProviderFileId ?? await UploadAsync(chunk, job, leaseLost.Token);
+                if (provider.IsAnthropic)
+                {
+                    requests = await TranslateAsync(chunk, job, model, leaseLost.Token);
+                    if (requests is null) return await RejectAsync(chunkId, 400, "invalid_request", publish, ct);
+                }
+                else
+                {
+                    fileId = chunk.ProviderFileId ?? await UploadAsync(provider, chunk, job, leaseLost.Token);
+                }
             }
             catch (ProviderCallException exception) when (FaultRule.Classify(exception) == FaultKind.ProviderRejected)
             {
@@ -93,6 +107,7 @@ public sealed class ChunkSubmitter(
             }
             catch (ProviderCallException exception)
             {
+                if (exception.Status == 429) capacity.Refused(provider.Label);
                 return await DelayAsync(chunkId, exception.Status);
             }
             catch (Exception exception) when (IsUnanswered(exception, ct))
@@ -100,7 +115,7 @@ public sealed class ChunkSubmitter(
                 return await DelayAsync(chunkId, 0);
             }
 
-            var begin = await chunks.BeginCreateAsync(chunkId, token, fileId);
+            var begin = await chunks.BeginCreateAsync(chunkId, token, fileId, provider.Name);
             switch (begin.Result)
             {
                 case BeginCreateResult.AlreadySubmitted: return await EnsureScheduledAsync(chunkId);
@@ -111,10 +126,13 @@ public sealed class ChunkSubmitter(
             ProviderBatchSnapshot created;
             try
             {
-                created = await provider.CreateBatchAsync(fileId, job[JobFields.Endpoint] ?? "", metadata, leaseLost.Token);
+                created = provider.Anthropic is { } anthropic
+                    ? (await anthropic.CreateAsync(requests!, leaseLost.Token)).ToProviderSnapshot()
+                    : await provider.Commands!.CreateBatchAsync(fileId, job[JobFields.Endpoint] ?? "", metadata, leaseLost.Token);
             }
             catch (ProviderCallException exception) when (exception.Status == 429)
             {
+                capacity.Refused(provider.Label);
                 return await DelayAsync(chunkId, 429);
             }
             catch (ProviderCallException exception) when (FaultRule.Classify(exception) == FaultKind.ProviderRejected)
@@ -124,15 +142,16 @@ public sealed class ChunkSubmitter(
             catch (Exception exception) when (exception is ProviderCallException || IsUnanswered(exception, ct))
             {
                 // The create may or may not have happened: look it up before anything else.
-                var found = await TryLookUpAsync(metadata, begin.CreateStartedAtMs, ct);
-                if (found is not null) return await RecordAsync(chunk, found, fileId, recovered: true, publish, ct);
+                var found = await TryLookUpAsync(provider, metadata, begin.CreateStartedAtMs, ct);
+                if (found is not null) return await RecordAsync(chunk, provider, found, fileId, recovered: true, publish, ct);
                 var delay = await chunks.DelayAsync(chunkId, _options.RefusalDelay, _options.MaxRefusalDelay, countRefusal: true);
                 await chunks.ReleaseSubmitLeaseAsync(chunkId, token, unschedule: false);
                 released = true;
                 logger.CreateUncertain(exception, chunkId, delay);
                 return SubmitOutcome.Uncertain;
             }
-            return await RecordAsync(chunk, created, fileId, recovered: false, publish, ct);
+            capacity.Accepted(provider.Label);
+            return await RecordAsync(chunk, provider, created, fileId, recovered: false, publish, ct);
         }
         finally
         {
@@ -142,7 +161,54 @@ public sealed class ChunkSubmitter(
         }
     }
 
-    private async Task<string> UploadAsync(ChunkRecord chunk, JobRecord job, CancellationToken ct)
+    /// <summary>
+    /// The provider this try goes to: where the chunk's create started, if it did (a batch may exist there); else the
+    /// first provider of the model's route that is not refusing (the first if all are); an unrouted model's default.
+    /// </summary>
+    private RouteStep ChooseProvider(ChunkRecord chunk, JobRecord job)
+    {
+        var route = providers.RouteOf(job[JobFields.Model]);
+        if (chunk.Provider is { } pinned)
+            return route.FirstOrDefault(step => step.Provider.Name == pinned) ?? new RouteStep(providers.Get(pinned), null);
+        if (chunk.CreateStartedAtMs is not null) return new RouteStep(providers.Default, null);
+        return route.Count == 1 ? route[0] : route.FirstOrDefault(step => !capacity.IsRefusing(step.Provider.Label)) ?? route[0];
+    }
+
+    /// <summary>
+    /// The chunk's lines as Anthropic requests, each with its line index as custom_id and the route's model name; null if a
+    /// line does not translate (the intake refuses such lines for a model routed to Anthropic first, so only a route changed
+    /// since, or a fallback, gets here). The SDK sends a batch's requests inline, so they are held until the create is sent.
+    /// </summary>
+    private async Task<IReadOnlyList<ReadOnlyMemory<byte>>?> TranslateAsync(ChunkRecord chunk, JobRecord job, string? model, CancellationToken ct)
+    {
+        var inputFileId = job[JobFields.InputFileId] ?? throw new InvalidOperationException($"Job {job.Id} has no input file.");
+        var requests = new List<ReadOnlyMemory<byte>>((int)Math.Min(chunk.Count, 100_000));
+        var buffer = new System.Buffers.ArrayBufferWriter<byte>(4096);
+        await using var writer = new System.Text.Json.Utf8JsonWriter(buffer);
+        var lines = chunk.IsList
+            ? files.ReadLinesAsync(inputFileId, await chunks.ReadLineIndexesAsync(chunk), ct)
+            : Indexed(files.ReadLinesAsync(inputFileId, chunk.First, chunk.Count, ct), chunk.First);
+        await foreach (var (index, line) in lines)
+        {
+            buffer.ResetWrittenCount();
+            writer.Reset(buffer);
+            var json = line.Span.StartsWith("\uFEFF"u8) ? line[3..] : line;
+            using var document = System.Text.Json.JsonDocument.Parse(json);
+            if (!AnthropicRequestTranslator.TryTranslate(document.RootElement, writer, out _, model, index.ToString(CultureInfo.InvariantCulture)))
+                return null;
+            await writer.FlushAsync(ct);
+            requests.Add(buffer.WrittenMemory.ToArray());
+        }
+        return requests;
+
+        static async IAsyncEnumerable<(long Index, ReadOnlyMemory<byte> Line)> Indexed(IAsyncEnumerable<ReadOnlyMemory<byte>> lines, long first)
+        {
+            var index = first;
+            await foreach (var line in lines) yield return (index++, line);
+        }
+    }
+
+    private async Task<string> UploadAsync(RoutedProvider provider, ChunkRecord chunk, JobRecord job, CancellationToken ct)
     {
         var inputFileId = job[JobFields.InputFileId] ?? throw new InvalidOperationException($"Job {job.Id} has no input file.");
         IAsyncEnumerable<ReadOnlyMemory<byte>> lines = chunk.IsList
@@ -151,7 +217,7 @@ public sealed class ChunkSubmitter(
         await using var stream = new ChunkLineStream(lines, ct);
         using var activity = SubmitterTelemetry.Source.StartActivity("upload chunk");
         activity?.SetTag(TelemetryTags.ChunkId, chunk.Id);
-        var fileId = await provider.UploadAsync(stream, $"{chunk.Id}.jsonl", ct);
+        var fileId = await provider.Commands!.UploadAsync(stream, $"{chunk.Id}.jsonl", ct);
         telemetry.UploadedBytes.Add(stream.BytesRead);
         if (stream.LinesRead != chunk.Count)
             throw new InvalidOperationException($"Chunk {chunk.Id} streamed {stream.LinesRead} lines, expected {chunk.Count}.");
@@ -163,7 +229,7 @@ public sealed class ChunkSubmitter(
         }
     }
 
-    private async Task<SubmitOutcome> RecordAsync(ChunkRecord chunk, ProviderBatchSnapshot batch, string fileId, bool recovered,
+    private async Task<SubmitOutcome> RecordAsync(ChunkRecord chunk, RoutedProvider provider, ProviderBatchSnapshot batch, string fileId, bool recovered,
         IPublishEndpoint publish, CancellationToken ct)
     {
         var record = await chunks.RecordSubmissionAsync(chunk.Id, batch.Id, fileId, batch.Status);
@@ -171,7 +237,7 @@ public sealed class ChunkSubmitter(
         {
             // Not needed: the chunk was closed by a cancel, another batch was recorded, or the job is stopping.
             logger.OrphanBatch(batch.Id, chunk.Id);
-            await stopper.TryCancelAsync(batch.Id, ct);
+            await stopper.TryCancelAsync(provider.Name, batch.Id, ct);
             if (record.Result == RecordResult.OtherBatchRecorded) return await EnsureScheduledAsync(chunk.Id);
             if (record.Result == RecordResult.ChunkClosed) return await AnnounceClosedAsync(chunk.Id, publish, ct);
         }
@@ -209,10 +275,12 @@ public sealed class ChunkSubmitter(
     }
 
     /// <summary>The provider will never take this chunk as it is: close it as failed so results retries or ends its requests.</summary>
-    private async Task<SubmitOutcome> RejectAsync(string chunkId, ProviderCallException exception, IPublishEndpoint publish, CancellationToken ct)
+    private Task<SubmitOutcome> RejectAsync(string chunkId, ProviderCallException exception, IPublishEndpoint publish, CancellationToken ct) =>
+        RejectAsync(chunkId, exception.Status, exception.ErrorCode ?? "batch_rejected", publish, ct);
+
+    private async Task<SubmitOutcome> RejectAsync(string chunkId, int status, string code, IPublishEndpoint publish, CancellationToken ct)
     {
-        var code = exception.ErrorCode ?? "batch_rejected";
-        logger.Rejected(chunkId, exception.Status, code);
+        logger.Rejected(chunkId, status, code);
         var closed = await chunks.CloseIfUnsubmittedAsync(chunkId, code, JobStatus.Failed);
         if (closed.Result == CloseResult.Submitted) return await EnsureScheduledAsync(chunkId);
         return await AnnounceClosedAsync(chunkId, publish, ct);
@@ -233,14 +301,19 @@ public sealed class ChunkSubmitter(
         return SubmitOutcome.Busy;
     }
 
-    private Task<ProviderBatchSnapshot?> LookUpAsync(IReadOnlyDictionary<string, string> metadata, long sinceMs, CancellationToken ct) =>
-        provider.FindBatchAsync(metadata, DateTimeOffset.FromUnixTimeMilliseconds(sinceMs), _options.LookupMaxPages, _options.LookupPageSize, ct);
+    // Anthropic's message batches carry no metadata to find a lost create by: its chunks are created again (docs/providers.md).
+    private Task<ProviderBatchSnapshot?> LookUpAsync(RoutedProvider provider, IReadOnlyDictionary<string, string> metadata, long sinceMs,
+        CancellationToken ct) =>
+        provider.Commands is { } commands
+            ? commands.FindBatchAsync(metadata, DateTimeOffset.FromUnixTimeMilliseconds(sinceMs), _options.LookupMaxPages, _options.LookupPageSize, ct)
+            : Task.FromResult<ProviderBatchSnapshot?>(null);
 
-    private async Task<ProviderBatchSnapshot?> TryLookUpAsync(IReadOnlyDictionary<string, string> metadata, long sinceMs, CancellationToken ct)
+    private async Task<ProviderBatchSnapshot?> TryLookUpAsync(RoutedProvider provider, IReadOnlyDictionary<string, string> metadata, long sinceMs,
+        CancellationToken ct)
     {
         try
         {
-            return await LookUpAsync(metadata, sinceMs, ct);
+            return await LookUpAsync(provider, metadata, sinceMs, ct);
         }
         catch (Exception exception) when (exception is ProviderCallException || IsUnanswered(exception, ct))
         {

@@ -19,6 +19,7 @@ public sealed class JobPlanning(
     IJobStore jobs,
     IFileStore files,
     JobStopper stopper,
+    ProviderDirectory providers,
     IOptions<SubmitterOptions> options,
     SubmitterTelemetry telemetry,
     ILogger<JobPlanning> logger)
@@ -42,12 +43,12 @@ public sealed class JobPlanning(
         IReadOnlyList<PlannedChunk> plan = [];
         if (existing.Count == 0)
         {
-            var settings = options.Value;
+            var (maxLines, maxBytes) = Caps(job[JobFields.Model]);
             var lengths = files.ReadLineLengthsAsync(inputFileId, 0, input.Lines, ct);
             plan = job[JobFields.Endpoint] == EmbeddingsEndpoint
                 ? await ChunkPlanner.PlanAsync(ChunkPlanner.WithEmbeddingInputs(lengths, files.ReadLinesAsync(inputFileId, 0, input.Lines, ct), ct),
-                    settings.MaxLinesPerChunk, settings.MaxBytesPerChunk, settings.MaxEmbeddingInputsPerChunk, ct)
-                : await ChunkPlanner.PlanAsync(lengths, settings.MaxLinesPerChunk, settings.MaxBytesPerChunk, ct);
+                    maxLines, maxBytes, options.Value.MaxEmbeddingInputsPerChunk, ct)
+                : await ChunkPlanner.PlanAsync(lengths, maxLines, maxBytes, ct);
         }
         var outcome = await chunks.PlanAsync(jobId, input.Lines, plan);
         if (outcome.Result == PlanResult.Planned)
@@ -70,5 +71,16 @@ public sealed class JobPlanning(
             if (chunk is null || chunk.ProviderBatchId is not null || chunk.IsClosed) continue;
             await publish.Publish(new ChunkReady { JobId = jobId, ChunkId = chunkId }, ct);
         }
+    }
+
+    /// <summary>
+    /// A chunk's caps: a routed model's are the smallest of its route's providers (so any chunk fits whichever provider
+    /// of the route takes it); an unrouted model's are the submitter's settings, as before routing.
+    /// </summary>
+    private (int Lines, long Bytes) Caps(string? model)
+    {
+        var route = providers.RouteOf(model);
+        if (route is [{ Provider.Settings: null }]) return (options.Value.MaxLinesPerChunk, options.Value.MaxBytesPerChunk);
+        return (route.Min(step => step.Provider.Settings!.LinesCap), route.Min(step => step.Provider.Settings!.BytesCap));
     }
 }

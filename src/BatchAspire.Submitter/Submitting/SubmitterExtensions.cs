@@ -25,6 +25,7 @@ public static class SubmitterExtensions
         builder.Services.TryAddSingleton<ChunkStore>();
         builder.Services.TryAddSingleton<PollSchedule>();
         builder.Services.TryAddSingleton<ProviderBatchCommands>();
+        builder.Services.TryAddSingleton<ProviderCapacity>();
         builder.Services.TryAddSingleton<JobStopper>();
         builder.Services.TryAddSingleton<SubmitterTelemetry>();
         builder.Services.TryAddSingleton<JobPlanning>();

@@ -5,6 +5,7 @@ using System.Text.Json.Nodes;
 using BatchAspire.Core.Results;
 using BatchAspire.Providers.MessageBatches;
 using BatchAspire.Providers.Tests.Support;
+using BatchAspire.Core.Translation;
 using BatchAspire.Providers.Translation;
 
 namespace BatchAspire.Providers.Tests.MessageBatches;

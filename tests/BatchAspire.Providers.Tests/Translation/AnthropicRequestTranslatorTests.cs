@@ -1,6 +1,8 @@
 using System.Buffers;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using BatchAspire.Core.Translation;
+using BatchAspire.Providers.MessageBatches;
 using BatchAspire.Providers.Translation;
 
 namespace BatchAspire.Providers.Tests.Translation;
@@ -76,7 +78,7 @@ public sealed class AnthropicRequestTranslatorTests
             Assert.True(AnthropicRequestTranslator.TryTranslate(line, writer, out var error, model: "claude-sonnet-4-5", customId: "l0"), error);
         }
 
-        var request = AnthropicRequestTranslator.ToSdkRequest(buffer.WrittenSpan);
+        var request = AnthropicSdkRequests.ToSdkRequest(buffer.WrittenSpan);
 
         request.Validate();
         Assert.Equal("l0", request.CustomID);

@@ -23,9 +23,12 @@ local function chunk_release_lease(key)
   redis.call('HDEL', key, 'submit_lease', 'submit_lease_until_ms')
 end
 
--- The point of no return before a provider create: the uploaded file, and when the first create started (kept).
-local function chunk_begin_create(key, provider_file_id, now)
+-- The point of no return before a provider create: the uploaded file (or '' where the create carries the lines), the
+-- routed provider it went to (or '': the default provider; kept from the first create, which pins the chunk to it),
+-- and when the first create started (kept).
+local function chunk_begin_create(key, provider_file_id, now, provider)
   redis.call('HSET', key, 'provider_file_id', provider_file_id)
+  if provider ~= '' then redis.call('HSETNX', key, 'provider', provider) end
   redis.call('HSETNX', key, 'create_started_at_ms', now)
 end
 

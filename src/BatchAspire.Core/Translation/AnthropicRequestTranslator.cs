@@ -1,15 +1,16 @@
 using System.Buffers;
 using System.Diagnostics.CodeAnalysis;
 using System.Text.Json;
-using Anthropic.Models.Messages.Batches;
 
-namespace BatchAspire.Providers.Translation;
+namespace BatchAspire.Core.Translation;
 
 /// <summary>
 /// An OpenAI Batch input line for <c>/v1/chat/completions</c> → a request of Anthropic's Message Batches API
 /// (<c>{"custom_id","params"}</c>). docs/providers.md has the table: what maps to what, what is dropped because it
 /// changes nothing in the answer, and what is refused because Anthropic has no equivalent. A refused line gets one
 /// message naming the field (<c>body.n</c>, <c>body.messages[2].content[1]</c>); the caller adds the line number.
+/// In Core, on JSON alone, because the intake runs it at validation and carries no provider SDK; the Anthropic SDK's
+/// request type is made from its output in BatchAspire.Providers (<c>AnthropicSdkRequests</c>).
 /// </summary>
 public static class AnthropicRequestTranslator
 {
@@ -51,10 +52,6 @@ public static class AnthropicRequestTranslator
         writer.WriteRawValue(scratch.WrittenSpan, skipInputValidation: true);
         return true;
     }
-
-    /// <summary>The translated JSON as the Anthropic SDK's request type, for its batch create call.</summary>
-    public static Request ToSdkRequest(ReadOnlySpan<byte> json) =>
-        JsonSerializer.Deserialize<Request>(json) ?? throw new JsonException("A translated request is null.");
 
     private static string? Translate(JsonElement line, Utf8JsonWriter w, string? modelOverride, string? customIdOverride)
     {
