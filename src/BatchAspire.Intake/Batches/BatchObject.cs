@@ -38,10 +38,6 @@ public sealed class BatchObject
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public BatchCost? Cost { get; init; }
 
-    /// <summary>BatchAspire's extension (docs/webhooks.md, "Partial results"); the SDKs ignore it.</summary>
-    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
-    public BatchPartialOutput? PartialOutput { get; init; }
-
     /// <summary>
     /// BatchAspire's extension (docs/intake.md, "The batch object"): how many chunks (provider batches, retries
     /// included) the job has, how many have their results stored, how many are still open. Absent until the job is
@@ -49,6 +45,10 @@ public sealed class BatchObject
     /// </summary>
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public BatchChunks? Chunks { get; init; }
+
+    /// <summary>BatchAspire's extension (docs/webhooks.md, "Partial results"); the SDKs ignore it.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public BatchPartialOutput? PartialOutput { get; init; }
 
     public static BatchObject From(JobRecord job, BatchPartialOutput? partialOutput = null)
     {
