@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what BatchAspire needs on a fresh Debian machine, only where it is missing:
 # redis-server and rabbitmq-server (run by the AppHost as local processes when no container
-# runtime answers), with --tests Node.js + npm for the official `openai` npm SDK tests, and with
+# runtime answers), with --tests Node.js + npm for the official `openai` npm SDK tests and Debian's chromium for the
+# dashboard's browser tests (Playwright drives it; it downloads no browser of its own), and with
 # --azurite (implied by --tests) Azurite, the Azure Blob emulator, into tools/azurite: the AppHost
 # runs it when Blobs:Provider is azure and no container runtime answers; the storage tests run it too.
 set -euo pipefail
@@ -23,6 +24,12 @@ command -v redis-server >/dev/null || missing+=(redis-server)
 if ((tests || azurite)); then
   command -v node >/dev/null || missing+=(nodejs)
   command -v npm >/dev/null || missing+=(npm)
+fi
+# tests/BatchAspire.Dashboard.Tests launches exactly this path; the fonts (a recommendation apt skips here) keep the
+# screenshots it takes readable.
+if ((tests)); then
+  [[ -x /usr/bin/chromium ]] || missing+=(chromium)
+  dpkg -s fonts-liberation >/dev/null 2>&1 || missing+=(fonts-liberation)
 fi
 
 if ((${#missing[@]})); then

@@ -31,7 +31,7 @@ public static class JobsViewExtensions
 
     /// <summary>
     /// Shows the most recent jobs (<c>Dashboard:Jobs:Limit</c>, 50) as dashboard resources under a "jobs" parent, with
-    /// their status, progress, cost and tenant, updated every <c>Dashboard:Jobs:Interval</c> (2 s), and a Cancel command.
+    /// their status, progress, chunks, cost and tenant, updated every <c>Dashboard:Jobs:Interval</c> (2 s), and a Cancel command.
     /// They are read through the intake's own Batches API with <c>Dashboard:Jobs:ApiKey</c> (the development key by
     /// default), so the dashboard sees exactly what that tenant may see and knows no Redis key.
     /// </summary>
@@ -164,6 +164,7 @@ internal sealed record JobView(string Id, string Status, long Total, long Comple
         var counts = batch.GetProperty("request_counts");
         double? cost = batch.TryGetProperty("cost", out var c) && c.ValueKind == JsonValueKind.Object && c.TryGetProperty("batch_usd", out var usd)
             ? usd.GetDouble() : null;
+        // The intake's extension (docs/intake.md): absent until the job is planned.
         (long, long, long)? chunks = batch.TryGetProperty("chunks", out var k) && k.ValueKind == JsonValueKind.Object
             ? (k.GetProperty("total").GetInt64(), k.GetProperty("open").GetInt64(), k.GetProperty("done").GetInt64()) : null;
         return new JobView(batch.GetProperty("id").GetString()!, batch.GetProperty("status").GetString()!,
@@ -192,6 +193,7 @@ internal sealed record JobView(string Id, string Status, long Total, long Comple
                 new("batchaspire.batch_id", Id),
                 new("batchaspire.status", Status),
                 new("batchaspire.progress", $"{final}/{Total} final ({Failed} failed)"),
+                new("batchaspire.chunks", Chunks is { } c ? $"{c.Done}/{c.Total} done ({c.Open} open)" : "n/a"),
                 new("batchaspire.chunks_open", Chunks is { } k ? k.Open.ToString(CultureInfo.InvariantCulture) : "n/a"),
                 new("batchaspire.cost_usd", CostUsd is { } usd ? usd.ToString("0.######", CultureInfo.InvariantCulture) : "0"),
                 new("batchaspire.tenant", tenant),

@@ -41,8 +41,8 @@ public sealed class CliTests(AppHostFixture fixture) : IDisposable
         Assert.True(submit.ExitCode == 0, $"{submit.Out}\n{submit.Error}");
         var batchId = submit.Out;
         var progress = submit.Error.Split('\n').Where(l => l.Contains("elapsed", StringComparison.Ordinal)).ToList();
-        // The last progress line reads BatchAspire's extra "cost" field, which plain OpenAI servers do not send.
-        Assert.Matches(@"^completed  30/30 \(100%\), done 30, failed 0  elapsed \d+:\d\d  cost \$[0-9.]+$", progress[^1].Trim());
+        // The last progress line reads BatchAspire's extra "chunks" and "cost" fields, which plain OpenAI servers do not send.
+        Assert.Matches(@"^completed  30/30 \(100%\), done 30, failed 0  elapsed \d+:\d\d  chunks 0 open, 1 done of 1  cost \$[0-9.]+$", progress[^1].Trim());
 
         var status = await RunAsync("status", batchId, "--json");
         var human = await RunAsync("status", batchId);
@@ -53,6 +53,7 @@ public sealed class CliTests(AppHostFixture fixture) : IDisposable
         Assert.Equal(batchId, batch.RootElement.GetProperty("id").GetString());
         Assert.Equal("cli-test", batch.RootElement.GetProperty("metadata").GetProperty("source").GetString());
         Assert.Matches(@"cost\s+\$[0-9.]+ \(standard \$[0-9.]+, saved \$[0-9.]+\)", human.Out);
+        Assert.Matches(@"chunks\s+0 open, 1 done of 1", human.Out);
         Assert.Contains(batchId, list.Out);
         Assert.True(download.ExitCode == 0, download.Error);
         var saved = Path.Combine(_folder.FullName, $"{batchId}_output.jsonl");

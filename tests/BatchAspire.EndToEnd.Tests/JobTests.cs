@@ -21,6 +21,8 @@ public sealed class JobTests(AppHostFixture fixture)
         Assert.Equal("completed", batch.GetProperty("status").GetString());
         Assert.Equal(3, batch.GetProperty("request_counts").GetProperty("completed").GetInt32());
         Assert.True(batch.GetProperty("usage").GetProperty("input_tokens").GetInt64() > 0);
+        // The chunk counters the pipeline kept: one chunk, its results stored.
+        Assert.Equal("""{"total":1,"open":0,"done":1}""", batch.GetProperty("chunks").GetRawText());
     }
 
     [Fact]

@@ -33,6 +33,8 @@ public sealed class JobsViewTests(AppHostFixture fixture)
         Assert.Equal("Job", snapshot.ResourceType);
         Assert.Equal(batchId, Property(snapshot, "batchaspire.batch_id"));
         Assert.Equal("4/4 final (0 failed)", Property(snapshot, "batchaspire.progress"));
+        Assert.Equal("1/1 done (0 open)", Property(snapshot, "batchaspire.chunks"));
+        Assert.Equal("0", Property(snapshot, "batchaspire.chunks_open"));
         Assert.Equal("dev", Property(snapshot, "batchaspire.tenant"));
         Assert.Contains(snapshot.Relationships, r => r.ResourceName == JobsViewExtensions.ResourceName && r.Type == "Parent");
         Assert.Equal(ResourceCommandState.Disabled, snapshot.Commands.Single(c => c.Name == JobsViewExtensions.CancelCommand).State);

@@ -22,13 +22,19 @@ public interface IJobStore
     /// </summary>
     Task<JobRecord> CreateFailedAsync(NewJob job, IReadOnlyList<Jsonl.LineError> errors, CancellationToken ct = default);
 
-    /// <summary>Tenant-scoped lookup: another tenant's id answers null.</summary>
+    /// <summary>
+    /// Tenant-scoped lookup: another tenant's id answers null. The record carries the job's chunk counters
+    /// (<see cref="JobRecord.Chunks"/>), read in the same round trip.
+    /// </summary>
     Task<JobRecord?> FindAsync(string tenant, string jobId, CancellationToken ct = default);
 
     /// <summary>Lookup by id for workers.</summary>
     Task<JobRecord?> GetAsync(string jobId, CancellationToken ct = default);
 
-    /// <summary>A page of the tenant's jobs, newest first, after <paramref name="after"/>; null when that is not one of the tenant's jobs.</summary>
+    /// <summary>
+    /// A page of the tenant's jobs, newest first, after <paramref name="after"/>, each with its chunk counters; null when
+    /// that is not one of the tenant's jobs.
+    /// </summary>
     Task<JobPage?> ListAsync(string tenant, int limit, string? after, CancellationToken ct = default);
 
     /// <summary>

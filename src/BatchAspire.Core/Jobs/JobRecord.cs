@@ -2,12 +2,18 @@ using System.Globalization;
 
 namespace BatchAspire.Core.Jobs;
 
-/// <summary>A job hash as read from Redis (field names in <see cref="JobFields"/>).</summary>
-public sealed class JobRecord(string id, IReadOnlyDictionary<string, string> fields)
+/// <summary>
+/// A job hash as read from Redis (field names in <see cref="JobFields"/>), with its chunk counters where the read asked
+/// for them and the job has been planned.
+/// </summary>
+public sealed class JobRecord(string id, IReadOnlyDictionary<string, string> fields, JobChunkCounts? chunks = null)
 {
     public string Id { get; } = id;
 
     public IReadOnlyDictionary<string, string> Fields { get; } = fields;
+
+    /// <summary>The job's chunk counters (<c>ba:{jobId}:chunkstats</c>); null before planning or when not read.</summary>
+    public JobChunkCounts? Chunks { get; } = chunks;
 
     public string? this[string field] => Fields.TryGetValue(field, out var value) ? value : null;
 
@@ -20,6 +26,15 @@ public sealed class JobRecord(string id, IReadOnlyDictionary<string, string> fie
 
     public double? GetDouble(string field) =>
         double.TryParse(this[field], NumberStyles.Float, CultureInfo.InvariantCulture, out var value) ? value : null;
+}
+
+/// <summary>
+/// How many chunks the job has (retries and capacity successors included) and how many of them have their results
+/// stored. <see cref="Open"/> is the rest: waiting to be submitted, at the provider, or having their results read.
+/// </summary>
+public sealed record JobChunkCounts(long Total, long Done)
+{
+    public long Open => Math.Max(0, Total - Done);
 }
 
 /// <summary>One page of a tenant's batch list, newest first.</summary>

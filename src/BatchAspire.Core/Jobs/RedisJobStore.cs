@@ -1,4 +1,5 @@
 using System.Globalization;
+using BatchAspire.Core.Chunks;
 using BatchAspire.Core.Files;
 using BatchAspire.Core.Jsonl;
 using BatchAspire.Core.Redis;
@@ -90,8 +91,16 @@ public sealed class RedisJobStore(IConnectionMultiplexer redis, TimeProvider tim
 
     public async Task<JobRecord?> FindAsync(string tenant, string jobId, CancellationToken ct = default)
     {
-        var job = await GetAsync(jobId, ct);
-        return job is not null && job.Tenant == tenant ? job : null;
+        if (!IsJobId(jobId)) return null;
+        var db = Db;
+        // Sent together, so the counters cost no round trip of their own.
+        var hash = db.HashGetAllAsync(RedisKeys.Job(jobId));
+        var counters = ReadChunkCountsAsync(db, jobId);
+        var entries = await hash;
+        var chunks = await counters;
+        if (entries.Length == 0) return null;
+        var job = ToRecord(jobId, entries, chunks);
+        return job.Tenant == tenant ? job : null;
     }
 
     public async Task<JobRecord?> GetAsync(string jobId, CancellationToken ct = default)
@@ -99,6 +108,15 @@ public sealed class RedisJobStore(IConnectionMultiplexer redis, TimeProvider tim
         if (!IsJobId(jobId)) return null;
         var entries = await Db.HashGetAllAsync(RedisKeys.Job(jobId));
         return entries.Length == 0 ? null : ToRecord(jobId, entries);
+    }
+
+    private static readonly RedisValue[] ChunkCountFields = [ChunkStatsFields.Chunks, ChunkStatsFields.Done];
+
+    // The counters the chunk scripts keep (lib/chunkstats.lua); a job not planned yet has none.
+    private static async Task<JobChunkCounts?> ReadChunkCountsAsync(IDatabaseAsync db, string jobId)
+    {
+        var values = await db.HashGetAsync(RedisKeys.JobChunkStats(jobId), ChunkCountFields);
+        return values[0].IsNull ? null : new JobChunkCounts((long)values[0], values[1].IsNull ? 0 : (long)values[1]);
     }
 
     public async Task<JobPage?> ListAsync(string tenant, int limit, string? after, CancellationToken ct = default)
@@ -120,12 +138,15 @@ public sealed class RedisJobStore(IConnectionMultiplexer redis, TimeProvider tim
             var entries = await db.SortedSetRangeByScoreWithScoresAsync(key, double.NegativeInfinity, cursor ?? double.PositiveInfinity,
                 cursor is null ? Exclude.None : Exclude.Stop, Order.Descending, 0, take);
             if (entries.Length == 0) return new JobPage(page, false);
+            // Every hash and its chunk counters in one pipelined round trip.
             var lookups = entries.Select(e => db.HashGetAllAsync(RedisKeys.Job((string)e.Element!))).ToArray();
+            var counters = entries.Select(e => ReadChunkCountsAsync(db, (string)e.Element!)).ToArray();
             for (var i = 0; i < entries.Length; i++)
             {
                 var hash = await lookups[i];
+                var chunks = await counters[i];
                 if (hash.Length == 0) continue;
-                var job = ToRecord((string)entries[i].Element!, hash);
+                var job = ToRecord((string)entries[i].Element!, hash, chunks);
                 if (job.Tenant != tenant) continue;
                 if (page.Count == limit) return new JobPage(page, true);
                 page.Add(job);
@@ -171,6 +192,6 @@ public sealed class RedisJobStore(IConnectionMultiplexer redis, TimeProvider tim
 
     private static string Text(long value) => value.ToString(CultureInfo.InvariantCulture);
 
-    private static JobRecord ToRecord(string jobId, HashEntry[] entries) =>
-        new(jobId, entries.ToDictionary(e => (string)e.Name!, e => (string)e.Value!));
+    private static JobRecord ToRecord(string jobId, HashEntry[] entries, JobChunkCounts? chunks = null) =>
+        new(jobId, entries.ToDictionary(e => (string)e.Name!, e => (string)e.Value!), chunks);
 }

@@ -7,8 +7,8 @@ namespace BatchAspire.Intake.Batches;
 
 /// <summary>
 /// The Batch object (docs/openai/batches.md §3) rendered from the job hash alone. Every key is written, with null
-/// where unset; <c>cost</c> is BatchAspire's own addition (the SDKs ignore unknown keys) and appears
-/// only once the job has cost figures.
+/// where unset; <c>cost</c>, <c>chunks</c> and <c>partial_output</c> are BatchAspire's own additions (the SDKs
+/// ignore unknown keys): cost appears only once the job has cost figures, chunks once it is planned.
 /// </summary>
 public sealed class BatchObject
 {
@@ -37,6 +37,14 @@ public sealed class BatchObject
 
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public BatchCost? Cost { get; init; }
+
+    /// <summary>
+    /// BatchAspire's extension (docs/intake.md, "The batch object"): how many chunks (provider batches, retries
+    /// included) the job has, how many have their results stored, how many are still open. Absent until the job is
+    /// planned; the SDKs ignore it.
+    /// </summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public BatchChunks? Chunks { get; init; }
 
     /// <summary>BatchAspire's extension (docs/webhooks.md, "Partial results"); the SDKs ignore it.</summary>
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
@@ -99,6 +107,14 @@ public sealed class BatchObject
                 SavingsUsd = (standardUsd ?? 0) - (batchUsd ?? 0),
             },
             PartialOutput = partialOutput,
+            Chunks = job.Chunks is { } chunks ? new BatchChunks
+            {
+                Total = chunks.Total,
+                Done = chunks.Done,
+                // An ended job waits for nothing: a chunk closed without results (cancelled before it was submitted)
+                // is then neither done nor open.
+                Open = JobStatus.IsTerminal(status) ? 0 : chunks.Open,
+            } : null,
         };
     }
 }
@@ -143,6 +159,14 @@ public sealed class BatchUsage
     public sealed class InputDetails { public required long CachedTokens { get; init; } }
 
     public sealed class OutputDetails { public required long ReasoningTokens { get; init; } }
+}
+
+/// <summary>The job's chunks: all of them, those still open (not yet with their results stored), those done.</summary>
+public sealed class BatchChunks
+{
+    public required long Total { get; init; }
+    public required long Open { get; init; }
+    public required long Done { get; init; }
 }
 
 /// <summary>What the job cost at batch prices, what it would have cost at standard prices, and the difference (USD).</summary>

@@ -1,4 +1,5 @@
 using System.Diagnostics.Metrics;
+using BatchAspire.Core.Jobs;
 using BatchAspire.Core.Telemetry;
 using BatchAspire.Core.Tenants;
 using BatchAspire.Intake.Auth;
@@ -15,13 +16,18 @@ internal sealed class OperatorGauges
 {
     public const string MeterName = "BatchAspire.Operations";   // matched by ServiceDefaults' AddMeter("BatchAspire.*")
 
+    /// <summary>The statuses of a job not yet ended: the bounded label set of <c>batchaspire.jobs.open</c>.</summary>
+    public static readonly string[] OpenStatuses = [JobStatus.Validating, JobStatus.InProgress, JobStatus.Finalizing, JobStatus.Cancelling];
+
     private volatile OperatorSnapshot _snapshot = OperatorSnapshot.Empty;
 
     public OperatorGauges(IMeterFactory meters)
     {
         var meter = meters.Create(MeterName);
-        meter.CreateObservableGauge("batchaspire.jobs.open", () =>
-            _snapshot.OpenJobsByStatus.Select(s => Measure(s.Value, "batchaspire.job.status", s.Key)),
+        // Every open status, 0 included: OpenTelemetry keeps exporting a label set's last value once it is no longer
+        // observed (cumulative), so a status left out when its last job moved on would go on reading 1.
+        meter.CreateObservableGauge("batchaspire.jobs.open", () => OpenStatuses.Select(status =>
+                Measure(_snapshot.OpenJobsByStatus.GetValueOrDefault(status), "batchaspire.job.status", status)),
             unit: "{job}", description: "Jobs not yet ended, by status (validating, in_progress, finalizing, cancelling).");
         meter.CreateObservableGauge("batchaspire.requests", () =>
         {

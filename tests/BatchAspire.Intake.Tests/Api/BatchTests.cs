@@ -166,6 +166,40 @@ public sealed class BatchTests(SharedIntake intake)
     }
 
     [Fact]
+    public async Task APlannedJobShowsItsChunkCountersOnRetrieveAndList()
+    {
+        using var client = _app.CreateClient(_app.NewTenant().Key);
+        var fileId = (await UploadAsync(client, TestJsonl.File(TestJsonl.Request("a"), TestJsonl.Request("b"))))["id"].Str()!;
+        var jobId = (await CreateBatchAsync(client, fileId))["id"].Str()!;
+        var db = intake.Redis.Multiplexer.GetDatabase();
+        // What planning and two stored chunk results leave (lib/chunkstats.lua), on a job that is running.
+        await db.HashSetAsync(RedisKeys.Job(jobId), JobFields.Status, JobStatus.InProgress);
+        await db.HashSetAsync(RedisKeys.JobChunkStats(jobId), [new("chunks", 5), new("done", 3), new("input_tokens", 0)]);
+
+        var retrieved = await OkJsonAsync(await client.GetAsync($"/v1/batches/{jobId}", Ct));
+        var listed = (await OkJsonAsync(await client.GetAsync("/v1/batches?limit=1", Ct)))["data"]![0]!;
+
+        Assert.Equal("""{"total":5,"open":2,"done":3}""", retrieved["chunks"]!.ToJsonString());
+        Assert.Equal("""{"total":5,"open":2,"done":3}""", listed["chunks"]!.ToJsonString());
+        Assert.Equal(jobId, listed["id"].Str());
+    }
+
+    [Fact]
+    public async Task AnEndedJobHasNoOpenChunksEvenWithChunksClosedWithoutResults()
+    {
+        using var client = _app.CreateClient(_app.NewTenant().Key);
+        var fileId = (await UploadAsync(client, TestJsonl.File(TestJsonl.Request("a"))))["id"].Str()!;
+        var jobId = (await CreateBatchAsync(client, fileId))["id"].Str()!;
+        var db = intake.Redis.Multiplexer.GetDatabase();
+        await db.HashSetAsync(RedisKeys.Job(jobId), JobFields.Status, JobStatus.Cancelled);
+        await db.HashSetAsync(RedisKeys.JobChunkStats(jobId), [new("chunks", 4), new("done", 1)]);
+
+        var batch = await OkJsonAsync(await client.GetAsync($"/v1/batches/{jobId}", Ct));
+
+        Assert.Equal("""{"total":4,"open":0,"done":1}""", batch["chunks"]!.ToJsonString());
+    }
+
+    [Fact]
     public async Task UnknownBatchAnswers404()
     {
         using var client = _app.CreateClient(_app.NewTenant().Key);

@@ -116,4 +116,32 @@ public sealed class OperatorGaugeTests(RedisFixture fixture) : IAsyncLifetime
         Assert.Equal(0.03, Value(measured, "batchaspire.tenant.quota.utilization", ("batchaspire.tenant", tenant), ("batchaspire.quota", "pending_requests")));
         Assert.DoesNotContain(measured, m => m.Tags.Values.Any(v => Equals(v, batchId)));
     }
+
+    [Fact]
+    public void AStatusWhoseLastJobMovedOnReadsZeroInsteadOfDroppingOut()
+    {
+        using var services = new ServiceCollection().AddMetrics().BuildServiceProvider();
+        var meters = services.GetRequiredService<IMeterFactory>();
+        var gauges = new OperatorGauges(meters);
+        var seen = new Dictionary<string, long>();
+        using var listener = new MeterListener
+        {
+            InstrumentPublished = (instrument, l) =>
+            {
+                if (instrument.Name == "batchaspire.jobs.open" && ReferenceEquals(instrument.Meter.Scope, meters)) l.EnableMeasurementEvents(instrument);
+            },
+        };
+        listener.SetMeasurementEventCallback<long>((_, value, tags, _) => seen[(string)tags[0].Value!] = value);
+        listener.Start();
+
+        gauges.Update(OperatorSnapshot.Empty with { OpenJobsByStatus = new Dictionary<string, long> { ["in_progress"] = 2 } });
+        listener.RecordObservableInstruments();
+        var whileOpen = new Dictionary<string, long>(seen);
+        gauges.Update(OperatorSnapshot.Empty);
+        seen.Clear();
+        listener.RecordObservableInstruments();
+
+        Assert.Equal(new Dictionary<string, long> { ["validating"] = 0, ["in_progress"] = 2, ["finalizing"] = 0, ["cancelling"] = 0 }, whileOpen);
+        Assert.Equal(new Dictionary<string, long> { ["validating"] = 0, ["in_progress"] = 0, ["finalizing"] = 0, ["cancelling"] = 0 }, seen);
+    }
 }
