@@ -1,3 +1,4 @@
+using System.Globalization;
 using BatchAspire.AppHost.Infrastructure;
 using Microsoft.Extensions.Configuration;
 
@@ -72,6 +73,23 @@ internal static class ServiceBuilderExtensions
         }
         return service.WithEnvironment("Blobs__Provider", "filesystem")
             .WithEnvironment("Blobs__Root", blobs.Root!);
+    }
+
+    /// <summary>
+    /// Runs the service as N replicas, N from the AppHost parameter <paramref name="parameter"/> (e.g.
+    /// <c>--Parameters:results-replicas=3</c>; default <paramref name="defaultCount"/>). The parameter is published with
+    /// its default in the deployment manifest and reaches the service as <c>&lt;Section&gt;__Replicas</c>, so a
+    /// deployment reads the count where it reads the rest of the service's settings.
+    /// </summary>
+    public static IResourceBuilder<ProjectResource> WithReplicasParameter(this IResourceBuilder<ProjectResource> service,
+        string parameter, int defaultCount)
+    {
+        var builder = service.ApplicationBuilder;
+        var count = builder.Configuration.GetValue($"Parameters:{parameter}", defaultCount);
+        if (count < 1) throw new InvalidOperationException($"Parameters:{parameter} must be at least 1, not {count}.");
+        var value = builder.AddParameter(parameter, defaultCount.ToString(CultureInfo.InvariantCulture), publishValueAsDefault: true);
+        return service.WithEnvironment($"{ToSectionName(service.Resource.Name)}__Replicas", value)
+            .WithReplicas(count);
     }
 
     /// <summary>
