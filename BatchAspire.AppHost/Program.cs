@@ -12,10 +12,11 @@ var messaging = builder.AddBatchRabbitMQ(ResourceNames.Messaging, dataDirectory)
 var blobs = builder.AddBatchBlobs(ResourceNames.Blobs, dataDirectory);
 
 var sandbox = builder.AddService<Projects.BatchAspire_Sandbox>(ResourceNames.Sandbox)
-    .WithEnvironment("Sandbox__DataDirectory", Path.Combine(dataDirectory, ResourceNames.Sandbox))
+    .WithSandboxDataDirectory(dataDirectory)
     .WithConfigurationSection(builder.Configuration, "Sandbox");
 
 var provider = builder.AddProvider(sandbox);
+if (provider.Sandbox is null) sandbox.ExcludeFromManifest();   // a deployment with a real provider has no Sandbox to deploy
 
 // Every service scales on its own (parameters <name>-replicas): replicas share work only through Redis (leases,
 // atomic scripts) and RabbitMQ (one queue per consumer, competing consumers), never with each other.
