@@ -34,6 +34,10 @@ internal static class InfraBuilderExtensions
         {
             return builder.AddConnectionString(name);
         }
+        if (HighAvailability.IsEnabled(builder))
+        {
+            return builder.AddRedisWithSentinels(name, dataDirectory);
+        }
         if (InfraMode.UseContainers(builder))
         {
             return builder.AddRedis(name)
@@ -61,6 +65,10 @@ internal static class InfraBuilderExtensions
         if (InfraMode.IsExternal(builder))
         {
             return builder.AddConnectionString(name);
+        }
+        if (HighAvailability.IsEnabled(builder))
+        {
+            return builder.AddRabbitMQCluster(name, dataDirectory);
         }
         if (InfraMode.UseContainers(builder))
         {
@@ -165,7 +173,7 @@ internal static class InfraBuilderExtensions
         return new BlobStoreWiring(null, local);
     }
 
-    private static int FreeLoopbackPort()
+    internal static int FreeLoopbackPort()
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();

@@ -27,7 +27,10 @@ public class ReliabilityFixture : IAsyncLifetime
     public static readonly string[] InfrastructureAndServices = [ResourceNames.Cache, ResourceNames.Messaging, .. Services];
 
     /// <summary>Tenants configured in the intake, each with a key made up for this run.</summary>
-    public static readonly string[] TenantNames = ["alpha", "bravo", "charlie", "corpus", "chaos", "leak"];
+    public static readonly string[] TenantNames = ["alpha", "bravo", "charlie", "corpus", "chaos", "leak", WebhookTenant];
+
+    /// <summary>The tenant with a webhook endpoint: <see cref="Hooks"/>, on loopback (allowed for this run only).</summary>
+    public const string WebhookTenant = "hooks";
 
     private readonly Dictionary<string, string> _keys = TenantNames.ToDictionary(t => t, _ => "ba-rel-" + RandomToken());
 
@@ -40,11 +43,17 @@ public class ReliabilityFixture : IAsyncLifetime
 
     public OtlpReceiver Telemetry { get; private set; } = null!;
 
+    /// <summary>The webhook receiver of <see cref="WebhookTenant"/>; its port is fixed before the AppHost starts, so it may go down and come back.</summary>
+    public WebhookReceiver Hooks { get; } = new();
+
+    /// <summary>The signing secret of <see cref="Hooks"/>, made up for this run.</summary>
+    public string HookSecret { get; } = "whsec_" + Convert.ToBase64String(RandomNumberGenerator.GetBytes(32));
+
     /// <summary>Where the services keep payload: <c>filesystem</c> here, <c>azure</c> (Azurite) in <see cref="AzureReliabilityFixture"/>.</summary>
     public virtual string BlobProvider => BlobStoreProviders.FileSystem;
 
     /// <summary>Every resource a scenario must find running: the infrastructure (Azurite too, when it holds the blobs) and the services.</summary>
-    public string[] AllResources => BlobProvider == BlobStoreProviders.Azure ? [ResourceNames.Blobs, .. InfrastructureAndServices] : InfrastructureAndServices;
+    public virtual string[] AllResources => BlobProvider == BlobStoreProviders.Azure ? [ResourceNames.Blobs, .. InfrastructureAndServices] : InfrastructureAndServices;
 
     /// <summary>The services' blob store, as the tests read it: the same folder, or the same Azurite.</summary>
     public IBlobStore Blobs { get; private set; } = null!;
@@ -73,6 +82,7 @@ public class ReliabilityFixture : IAsyncLifetime
     public async ValueTask InitializeAsync()
     {
         Telemetry = await OtlpReceiver.StartAsync();
+        await Hooks.UpAsync();
         var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.BatchAspire_AppHost>([.. Arguments()]);
         // The AppHost's own health probes fail loudly while a scenario has a service down: that is expected.
         builder.Services.AddLogging(logging => logging.SetMinimumLevel(LogLevel.Warning)
@@ -126,10 +136,15 @@ public class ReliabilityFixture : IAsyncLifetime
     {
         await Control.EnsureRunningAsync(AllResources, ct);
         await Sandbox.ClearFaultsAsync(ct);
+        Hooks.Answer = () => 200;
     }
+
+    /// <summary>AppHost arguments a variant of the system adds to the common ones.</summary>
+    protected virtual IEnumerable<string> VariantArguments() => [];
 
     private IEnumerable<string> Arguments()
     {
+        foreach (var argument in VariantArguments()) yield return argument;
         yield return "Infra:Mode=process";
         yield return $"Infra:DataDirectory={DataDirectory}";
         yield return $"Blobs:Provider={BlobProvider}";
@@ -162,6 +177,16 @@ public class ReliabilityFixture : IAsyncLifetime
         // Enough attempts that injected transient failures are retried to an answer.
         yield return "Results:MaxAttempts=8";
         yield return "Results:CapacityRetryDelay=00:00:01";
+        // Webhooks: retried within a second or two, a held delivery given up after 2 s, a claimed event hidden 5 s.
+        yield return $"Webhooks:Endpoints:0:Tenant={WebhookTenant}";
+        yield return $"Webhooks:Endpoints:0:Url={Hooks.Url("batch-events")}";
+        yield return $"Webhooks:Endpoints:0:Secret={HookSecret}";
+        yield return "Webhooks:AllowPrivateAddresses=true";
+        yield return "Webhooks:Timeout=00:00:02";
+        yield return "Webhooks:Lease=00:00:05";
+        yield return "Webhooks:InitialRetryDelay=00:00:00.500";
+        yield return "Webhooks:MaxRetryDelay=00:00:02";
+        yield return "Webhooks:PollInterval=00:00:00.200";
     }
 
     public static string Sha256(string key) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(key)));
@@ -193,6 +218,7 @@ public class ReliabilityFixture : IAsyncLifetime
             await App.DisposeAsync();
         }
         if (Telemetry is not null) await Telemetry.DisposeAsync();
+        await Hooks.DisposeAsync();
         try { Directory.Delete(DataDirectory, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
     }
 }
@@ -208,3 +234,23 @@ public sealed class AzureReliabilityFixture : ReliabilityFixture
 
 [CollectionDefinition(nameof(AzureReliabilityCollection))]
 public sealed class AzureReliabilityCollection : ICollectionFixture<AzureReliabilityFixture>;
+
+/// <summary>
+/// The same system on highly available infrastructure (<c>Infra:HighAvailability=true</c>): Redis as a primary, a replica
+/// and three Sentinels, RabbitMQ as a cluster of three nodes with quorum queues.
+/// </summary>
+public sealed class HighAvailabilityFixture : ReliabilityFixture
+{
+    public static readonly string[] RedisNodes = [$"{ResourceNames.Cache}-primary", $"{ResourceNames.Cache}-replica"];
+
+    public static readonly string[] Sentinels = [.. Enumerable.Range(1, 3).Select(i => $"{ResourceNames.Cache}-sentinel-{i}")];
+
+    public static readonly string[] BrokerNodes = [.. new[] { "a", "b", "c" }.Select(l => $"{ResourceNames.Messaging}-{l}")];
+
+    public override string[] AllResources => [.. RedisNodes, .. Sentinels, .. BrokerNodes, .. Services];
+
+    protected override IEnumerable<string> VariantArguments() => ["Infra:HighAvailability=true"];
+}
+
+[CollectionDefinition(nameof(HighAvailabilityCollection))]
+public sealed class HighAvailabilityCollection : ICollectionFixture<HighAvailabilityFixture>;

@@ -20,17 +20,52 @@ public static class BatchBusExtensions
         {
             bus.SetKebabCaseEndpointNameFormatter();
             configure?.Invoke(bus);
+            var connection = BrokerConnection.Parse(builder.Configuration.GetConnectionString(ResourceNames.Messaging));
+            var quorum = builder.Configuration.GetValue<bool?>("Messaging:QuorumQueues") ?? connection.IsCluster;
+            if (quorum)
+            {
+                // Replicated on every node of the cluster, so losing one node loses no message and stops no consumer.
+                bus.AddConfigureEndpointsCallback((_, _, endpoint) =>
+                {
+                    if (endpoint is IRabbitMqReceiveEndpointConfigurator rabbit) rabbit.SetQuorumQueue(connection.Nodes.Count);
+                });
+            }
             bus.UsingRabbitMq((context, rabbit) =>
             {
-                var connectionString = builder.Configuration.GetConnectionString(ResourceNames.Messaging);
-                if (string.IsNullOrWhiteSpace(connectionString))
-                    throw new InvalidOperationException($"ConnectionStrings:{ResourceNames.Messaging} (an amqp:// URI) is not configured.");
-                rabbit.Host(new Uri(connectionString), host => host.PublisherConfirmation = true);
+                rabbit.Host(connection.Nodes[0], host =>
+                {
+                    host.PublisherConfirmation = true;
+                    if (connection.IsCluster)
+                        host.UseCluster(cluster => { foreach (var node in connection.Nodes) cluster.Node($"{node.Host}:{node.Port}"); });
+                });
                 BusPolicies.Apply(rabbit, context);
                 rabbit.ConfigureEndpoints(context);
             });
         });
         return builder;
+    }
+}
+
+/// <summary>
+/// <c>ConnectionStrings:messaging</c>: one amqp URI, or the URIs of a cluster's nodes separated by commas (the first
+/// also gives the credentials and virtual host). A cluster gets quorum queues unless <c>Messaging:QuorumQueues</c> says otherwise.
+/// </summary>
+public sealed record BrokerConnection(IReadOnlyList<Uri> Nodes)
+{
+    public bool IsCluster => Nodes.Count > 1;
+
+    public static BrokerConnection Parse(string? connectionString)
+    {
+        if (string.IsNullOrWhiteSpace(connectionString))
+            throw new InvalidOperationException($"ConnectionStrings:{ResourceNames.Messaging} (an amqp:// URI) is not configured.");
+        var nodes = new List<Uri>();
+        foreach (var part in connectionString.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            if (!Uri.TryCreate(part, UriKind.Absolute, out var uri) || uri.Scheme is not ("amqp" or "amqps"))
+                throw new InvalidOperationException($"ConnectionStrings:{ResourceNames.Messaging} must be amqp:// URIs separated by commas; entry {nodes.Count + 1} is not.");
+            nodes.Add(uri);
+        }
+        return new BrokerConnection(nodes);
     }
 }
 

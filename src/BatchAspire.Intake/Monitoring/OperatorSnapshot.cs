@@ -31,7 +31,7 @@ internal sealed record TenantUse(string Tenant, long StoredBytes, long Files, lo
 /// the status and request counts of at most <see cref="MaxJobs"/> open jobs (oldest first), and each configured
 /// tenant's usage hash. Nothing here scans the key space.
 /// </summary>
-internal sealed class OperatorSnapshotReader(IConnectionMultiplexer redis, TimeProvider time)
+internal sealed class OperatorSnapshotReader(IConnectionMultiplexer redis)
 {
     /// <summary>Bounds the per-job reads; the job counts by status cover the oldest this many open jobs.</summary>
     public const int MaxJobs = 1000;
@@ -39,7 +39,7 @@ internal sealed class OperatorSnapshotReader(IConnectionMultiplexer redis, TimeP
     public async Task<OperatorSnapshot> ReadAsync(IReadOnlyList<string> tenants, Func<string, TenantQuota> quotaOf)
     {
         var db = redis.GetDatabase();
-        var now = time.GetUtcNow();
+        var now = await db.NowAsync();
         var validatingTask = db.SortedSetRangeByRankWithScoresAsync(RedisKeys.ValidatingJobs, 0, MaxJobs - 1);
         var openTask = db.SortedSetRangeByRankWithScoresAsync(RedisKeys.OpenJobs, 0, MaxJobs - 1);
         var pollingTask = db.SortedSetLengthAsync(RedisKeys.PollDue);

@@ -287,9 +287,18 @@ public sealed class ChunkResultsProcessor(
                 retry.AddRange(missing);
                 successor = SuccessorKind.Capacity;
             }
+            else if (RefusedLines(chunk, lines) is { Count: > 0 } refused)
+            {
+                // The provider named the lines it refused: only they fail, with its code. The others were never tried,
+                // so they go out again at once even after the last attempt; each round ends at least one line, so it stops.
+                var ended = missing.Where(refused.ContainsKey).ToList();
+                finals += await StoreUnansweredAsync(chunk, inputFileId, ended, index => refused[index], errorRun, ct);
+                retry.AddRange(missing.Where(index => !refused.ContainsKey(index)));
+            }
             else if (lastAttempt)
             {
-                finals += await StoreUnansweredAsync(chunk, inputFileId, missing, errorRun, ct);
+                var code = chunk[ChunkFields.CloseReason] ?? FirstProviderErrorCode(chunk) ?? $"batch_{chunk.Status ?? "failed"}";
+                finals += await StoreUnansweredAsync(chunk, inputFileId, missing, _ => (code, ResultLine.MessageFor(code)), errorRun, ct);
             }
             else
             {
@@ -321,16 +330,16 @@ public sealed class ChunkResultsProcessor(
     }
 
     /// <summary>Final failures for requests that never got a result line, in the error-line format.</summary>
-    private async Task<long> StoreUnansweredAsync(ChunkRecord chunk, string inputFileId, List<long> missing, ResultRunWriter errorRun,
-        CancellationToken ct)
+    private async Task<long> StoreUnansweredAsync(ChunkRecord chunk, string inputFileId, List<long> missing,
+        Func<long, (string Code, string Message)> reasonOf, ResultRunWriter errorRun, CancellationToken ct)
     {
-        var code = chunk[ChunkFields.CloseReason] ?? FirstProviderErrorCode(chunk) ?? $"batch_{chunk.Status ?? "failed"}";
         var stored = new List<FinalResult>(Math.Min(missing.Count, LinesPerBatch));
         long count = 0;
         await foreach (var (index, line) in files.ReadLinesAsync(inputFileId, missing, ct))
         {
             var customId = ResultLine.CustomIdOfRequest(line.Span);
-            var unanswered = ResultLine.Unanswered(customId, code, ResultLine.MessageFor(code));
+            var (code, message) = reasonOf(index);
+            var unanswered = ResultLine.Unanswered(customId, code, message);
             count++;
             if (await errorRun.TryAppendAsync(index, unanswered)) continue;
             stored.Add(new FinalResult(index, true, unanswered));
@@ -347,6 +356,38 @@ public sealed class ChunkResultsProcessor(
     private static bool IsCapacityRefusal(ChunkRecord chunk) =>
         chunk.Status == JobStatus.Failed && chunk[ChunkPollFields.ProviderErrors] is { } errors
         && errors.Contains("\"token_limit_exceeded\"", StringComparison.Ordinal);
+
+    /// <summary>
+    /// Request index → the provider's code and message, when a failed batch's errors all name a line of the chunk's
+    /// upload (1-based, in the chunk's line order); null when any error is about the batch as a whole.
+    /// </summary>
+    private static Dictionary<long, (string Code, string Message)>? RefusedLines(ChunkRecord chunk, long[] lines)
+    {
+        if (chunk.Status != JobStatus.Failed || chunk[ChunkPollFields.ProviderErrors] is not { Length: > 0 } errors) return null;
+        var refused = new Dictionary<long, (string, string)>();
+        try
+        {
+            using var document = System.Text.Json.JsonDocument.Parse(errors);
+            foreach (var error in document.RootElement.EnumerateArray())
+            {
+                if (!error.TryGetProperty("line", out var line) || line.ValueKind != System.Text.Json.JsonValueKind.Number
+                    || !line.TryGetInt64(out var number) || number < 1 || number > lines.Length)
+                {
+                    return null;
+                }
+                var code = error.TryGetProperty("code", out var c) && c.GetString() is { Length: > 0 } text ? text : "invalid_request";
+                var message = error.TryGetProperty("message", out var m) && m.GetString() is { Length: > 0 } said
+                    ? said
+                    : "The provider refused this request.";
+                refused.TryAdd(lines[number - 1], (code, message));
+            }
+        }
+        catch (System.Text.Json.JsonException)
+        {
+            return null;
+        }
+        return refused;
+    }
 
     private static string? FirstProviderErrorCode(ChunkRecord chunk)
     {

@@ -70,12 +70,14 @@ public sealed class BatchProcessor(
         if (NowMs >= batch.ExpiresAtMs) return EndWithoutFiles(batch, BatchStatus.Expired);
 
         var input = files.Find(batch.Project, batch.InputFileId);
-        var limit = faults.Snapshot().EnqueuedTokenLimit;
+        var snapshot = faults.Snapshot();
+        var limit = snapshot.EnqueuedTokenLimit;
         ValidationResult result;
         try
         {
             if (input is null) throw new FileNotFoundException();
-            result = LineValidator.Validate(files.ContentPath(input.Id), batch.Endpoint, limit is null ? null : tokens);
+            result = LineValidator.Validate(files.ContentPath(input.Id), batch.Endpoint, limit is null ? null : tokens,
+                snapshot.RefuseCustomIdsContaining);
         }
         catch (FileNotFoundException)
         {

@@ -17,7 +17,7 @@ public static class LineValidator
     public const int MaxEmbeddingInputs = 50_000;
     public const int MaxReportedErrors = 100;
 
-    public static ValidationResult Validate(string path, string endpoint, TokenCounter? tokens)
+    public static ValidationResult Validate(string path, string endpoint, TokenCounter? tokens, string? refuseCustomIdsContaining = null)
     {
         var errors = new List<BatchError>();
         var customIds = new HashSet<string>(StringComparer.Ordinal);
@@ -49,6 +49,11 @@ public static class LineValidator
                 if (!customIds.Add(parsed.CustomId!))
                 {
                     error = ("duplicate_custom_id", $"The custom_id '{parsed.CustomId}' is used by more than one request in this file.", "custom_id");
+                }
+                else if (!string.IsNullOrEmpty(refuseCustomIdsContaining)
+                         && parsed.CustomId!.Contains(refuseCustomIdsContaining, StringComparison.Ordinal))
+                {
+                    error = ("invalid_request", "This request was refused by the provider's validation (fault knob refuse_custom_ids_containing).", "custom_id");
                 }
                 else if (parsed.Url != endpoint)
                 {

@@ -77,6 +77,12 @@ public sealed class FaultSettings
     /// </summary>
     public bool OutputOutOfOrder { get; set; }
 
+    /// <summary>
+    /// Lines whose custom_id contains this text are refused when a batch is validated, each with its line number, as a
+    /// provider refuses lines its own checks catch and the intake's do not: the whole batch fails and lists them.
+    /// </summary>
+    public string? RefuseCustomIdsContaining { get; set; }
+
     public FaultSettings Clone() => (FaultSettings)MemberwiseClone();
 }
 

@@ -23,6 +23,8 @@ public sealed class JobPlanning(
     SubmitterTelemetry telemetry,
     ILogger<JobPlanning> logger)
 {
+    private const string EmbeddingsEndpoint = "/v1/embeddings";
+
     public async Task PlanAsync(string jobId, IPublishEndpoint publish, CancellationToken ct)
     {
         using var activity = SubmitterTelemetry.Source.StartActivity("plan job");
@@ -40,8 +42,12 @@ public sealed class JobPlanning(
         IReadOnlyList<PlannedChunk> plan = [];
         if (existing.Count == 0)
         {
-            plan = await ChunkPlanner.PlanAsync(files.ReadLineLengthsAsync(inputFileId, 0, input.Lines, ct),
-                options.Value.MaxLinesPerChunk, options.Value.MaxBytesPerChunk, ct);
+            var settings = options.Value;
+            var lengths = files.ReadLineLengthsAsync(inputFileId, 0, input.Lines, ct);
+            plan = job[JobFields.Endpoint] == EmbeddingsEndpoint
+                ? await ChunkPlanner.PlanAsync(ChunkPlanner.WithEmbeddingInputs(lengths, files.ReadLinesAsync(inputFileId, 0, input.Lines, ct), ct),
+                    settings.MaxLinesPerChunk, settings.MaxBytesPerChunk, settings.MaxEmbeddingInputsPerChunk, ct)
+                : await ChunkPlanner.PlanAsync(lengths, settings.MaxLinesPerChunk, settings.MaxBytesPerChunk, ct);
         }
         var outcome = await chunks.PlanAsync(jobId, input.Lines, plan);
         if (outcome.Result == PlanResult.Planned)

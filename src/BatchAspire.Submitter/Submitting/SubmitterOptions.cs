@@ -15,6 +15,13 @@ public sealed class SubmitterOptions
     [Range(2, 200L * 1024 * 1024)]
     public long MaxBytesPerChunk { get; set; } = 200L * 1024 * 1024;
 
+    /// <summary>
+    /// Most embedding inputs in one chunk of a <c>/v1/embeddings</c> job (the Batch API allows 50,000 across all
+    /// requests of a batch, and a request may carry up to 2,048): past it the provider fails the whole batch.
+    /// </summary>
+    [Range(1, BatchAspire.Core.Chunks.EmbeddingInputs.BatchApiCap)]
+    public int MaxEmbeddingInputsPerChunk { get; set; } = BatchAspire.Core.Chunks.EmbeddingInputs.BatchApiCap;
+
     /// <summary>How long one submitter owns a chunk without renewing (renewed every third of it while working).</summary>
     [Range(typeof(TimeSpan), "00:00:01", "01:00:00")]
     public TimeSpan SubmitLease { get; set; } = TimeSpan.FromMinutes(2);

@@ -33,6 +33,37 @@ public sealed class ChunkPlanningTests
     }
 
     [Fact]
+    public async Task EmbeddingChunksAreCutWhereTheNextLineWouldPassTheInputCap()
+    {
+        // 2,001 requests of 25 inputs: 50,025 inputs, 25 more than one batch may hold.
+        var lines = Enumerable.Range(0, 2_001).Select(_ => new PlannedLine(300, 25)).ToAsyncEnumerable();
+
+        var plan = await ChunkPlanner.PlanAsync(lines, 50_000, TwoHundredMiB, 50_000, Ct);
+
+        Assert.Equal([new PlannedChunk(0, 2_000, 2_000L * 301), new PlannedChunk(2_000, 1, 301)], plan);
+    }
+
+    [Fact]
+    public async Task ALineWithMoreInputsThanTheCapGetsAChunkOfItsOwn()
+    {
+        PlannedLine[] lines = [new(10, 3), new(10, 9), new(10, 2)];
+
+        var plan = await ChunkPlanner.PlanAsync(lines.ToAsyncEnumerable(), 50_000, TwoHundredMiB, 5, Ct);
+
+        Assert.Equal([new PlannedChunk(0, 1, 11), new PlannedChunk(1, 1, 11), new PlannedChunk(2, 1, 11)], plan);
+    }
+
+    [Theory]
+    [InlineData("""{"custom_id":"a","body":{"model":"m","input":"one text"}}""", 1)]
+    [InlineData("""{"custom_id":"a","body":{"input":["a","b","c"],"model":"m"}}""", 3)]
+    [InlineData("""{"custom_id":"a","body":{"model":"m","input":[101,102,103]}}""", 1)]
+    [InlineData("""{"custom_id":"a","body":{"model":"m","input":[[101,102],[103],[104]]}}""", 3)]
+    [InlineData("""{"custom_id":"a","body":{"nested":{"input":["x","y"]},"input":["a","b"]}}""", 2)]
+    [InlineData("""not json""", 1)]
+    public void EmbeddingInputsAreCountedAsTheBatchApiCountsThem(string line, int inputs) =>
+        Assert.Equal(inputs, EmbeddingInputs.Count(System.Text.Encoding.UTF8.GetBytes(line)));
+
+    [Fact]
     public async Task ChunksAreContiguousAndRespectBothLimits()
     {
         var lengths = Enumerable.Range(0, 10_000).Select(i => 50 + (i * 7919 % 400)).ToArray();

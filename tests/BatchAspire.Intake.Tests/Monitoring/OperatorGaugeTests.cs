@@ -39,6 +39,21 @@ public sealed class OperatorGaugeTests(RedisFixture fixture) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task PollLagIsMeasuredOnTheRedisClockThatSetTheDueTimes()
+    {
+        var db = _redis.Db;
+        var redisNow = await BatchAspire.Core.Redis.RedisClock.NowAsync(db);
+        await db.SortedSetAddAsync(BatchAspire.Core.Redis.RedisKeys.PollDue, "lagging-chunk", redisNow.ToUnixTimeMilliseconds() - 5_000);
+        var reader = _app.Services.GetRequiredService<OperatorSnapshotReader>();
+        var quotas = _app.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<IntakeOptions>>().Value.Quotas;
+
+        var snapshot = await reader.ReadAsync([], quotas.For);
+
+        Assert.InRange(snapshot.PollLag, TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(30));
+        Assert.InRange(snapshot.ReadAt, redisNow, redisNow.AddSeconds(30));
+    }
+
+    [Fact]
     public async Task TheSnapshotCountsOpenJobsTheirPendingRequestsAndEachTenantsQuotaUse()
     {
         var (tenant, key) = _app.NewTenant();

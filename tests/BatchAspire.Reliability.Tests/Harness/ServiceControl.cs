@@ -52,9 +52,19 @@ public sealed class ServiceControl(DistributedApplication app, string dataDirect
         var id = InstancesOf(name)[replica];
         var state = _latest[id];
         var pid = ServiceProcessOf(state) ?? throw new InvalidOperationException($"no live process found for {id}");
-        using (var process = Process.GetProcessById(pid))
+        // A launcher script (rabbitmq-server) runs the real server as its child: the whole tree goes, children first.
+        var descendants = state.Resource is ProjectResource ? [] : ProcessTree.DescendantsOf(pid);
+        foreach (var victim in descendants.Reverse().Append(pid))
         {
-            process.Kill();   // SIGKILL: no shutdown hooks, no flushing, no goodbye to the broker
+            try
+            {
+                using var process = Process.GetProcessById(victim);
+                process.Kill();   // SIGKILL: no shutdown hooks, no flushing, no goodbye to the broker
+            }
+            catch (ArgumentException)
+            {
+                // Already gone with its parent.
+            }
         }
         ledger.Kill(name);
         await WaitForAsync(id, e => IsStopped(e), TimeSpan.FromSeconds(45), ct);
@@ -206,6 +216,22 @@ internal static class ProcessTree
             }
         }
         return children;
+    }
+
+    /// <summary>Every process below <paramref name="root"/>, parents before their children.</summary>
+    public static IReadOnlyList<int> DescendantsOf(int root)
+    {
+        var found = new List<int>();
+        var next = new Queue<int>([root]);
+        while (next.TryDequeue(out var parent))
+        {
+            foreach (var child in ChildrenOf(parent))
+            {
+                found.Add(child);
+                next.Enqueue(child);
+            }
+        }
+        return found;
     }
 
     public static string Environment(int pid)

@@ -37,7 +37,7 @@ public sealed class WebhookDeliveryTests(RedisFixture fixture) : IAsyncLifetime
     [Fact]
     public async Task AnEndedJobsEventGoesSignedToEachOfItsTenantsEndpointsThatWantItAndToNoOther()
     {
-        await _receiver.UpAsync();
+        await _receiver.UpAsync(TestContext.Current.CancellationToken);
         var tenant = RedisFixture.NewTenant();
         await using var dispatcher = await DispatcherAsync(new()
         {
@@ -74,7 +74,7 @@ public sealed class WebhookDeliveryTests(RedisFixture fixture) : IAsyncLifetime
         // Up, but failing twice more before it takes the event.
         var answers = 0;
         _receiver.Answer = () => Interlocked.Increment(ref answers) <= 2 ? 503 : 200;
-        await _receiver.UpAsync();
+        await _receiver.UpAsync(TestContext.Current.CancellationToken);
         await WaitUntilAsync(async () => await Events.GetAsync(jobId) is null, "delivery once the receiver is up");
 
         Assert.Equal(3, _receiver.Requests.Count);
@@ -88,7 +88,7 @@ public sealed class WebhookDeliveryTests(RedisFixture fixture) : IAsyncLifetime
     {
         var tenant = RedisFixture.NewTenant();
         _receiver.Answer = () => null;   // holds the first try open
-        await _receiver.UpAsync();
+        await _receiver.UpAsync(TestContext.Current.CancellationToken);
         var first = await DispatcherAsync(Endpoint(tenant));
         var jobId = await FailedJobAsync(tenant);
         await WaitUntilAsync(() => Task.FromResult(_receiver.Requests.Count == 1), "the first try to reach the receiver");
@@ -114,7 +114,7 @@ public sealed class WebhookDeliveryTests(RedisFixture fixture) : IAsyncLifetime
     public async Task AnEventStillRefusedWhenItsRetryTimeRunsOutIsDeadLetteredKeptAndCounted()
     {
         _receiver.Answer = () => 500;
-        await _receiver.UpAsync();
+        await _receiver.UpAsync(TestContext.Current.CancellationToken);
         var tenant = RedisFixture.NewTenant();
         var settings = Endpoint(tenant);
         settings["Webhooks:RetryFor"] = "00:00:01";

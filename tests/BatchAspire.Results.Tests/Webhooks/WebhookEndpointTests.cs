@@ -50,7 +50,7 @@ public sealed class WebhookEndpointTests(RedisFixture fixture) : IAsyncLifetime
     [Fact]
     public async Task TheConnectionCheckRefusesAPrivateAddressEvenWhenTheStartupCheckWasPassed()
     {
-        await _receiver.UpAsync();
+        await _receiver.UpAsync(TestContext.Current.CancellationToken);
         using var client = new HttpClient(new SocketsHttpHandler { ConnectCallback = EndpointAddressPolicy.ConnectCallback(allowPrivate: false) });
 
         var error = await Assert.ThrowsAsync<HttpRequestException>(() => client.PostAsync(_receiver.Url("hook"), new StringContent("{}"), Ct));

@@ -24,7 +24,7 @@ public sealed class WebhookSdkTests(RedisFixture redis) : IAsyncLifetime
     public async ValueTask InitializeAsync()
     {
         _sandbox = SandboxServer.Start();
-        _receiver = await WebhookReceiver.StartAsync();
+        _receiver = await WebhookReceiver.StartAsync(TestContext.Current.CancellationToken);
     }
 
     public async ValueTask DisposeAsync()

@@ -120,7 +120,8 @@ public sealed class PipelineHost : IAsyncDisposable
     }
 
     /// <summary>Stores an input file and a <c>validating</c> job the way the intake does (for a new tenant unless <paramref name="tenant"/> names one).</summary>
-    public async Task<TestJob> CreateJobAsync(byte[] input, CancellationToken ct, string? tenant = null)
+    public async Task<TestJob> CreateJobAsync(byte[] input, CancellationToken ct, string? tenant = null,
+        string endpoint = PipelineJsonl.Endpoint, string model = PipelineJsonl.Model)
     {
         tenant ??= "t" + Guid.NewGuid().ToString("N")[..12];
         await using var upload = Files.BeginUpload(tenant, new FileUploadLimits(1L << 30, 1 << 20));
@@ -128,9 +129,9 @@ public sealed class PipelineHost : IAsyncDisposable
         var file = await upload.CommitAsync("input.jsonl", FilePurposes.Batch, null, ct);
         var jobId = JobIds.New();
         var now = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
-        await Jobs.CreateAsync(new NewJob(jobId, tenant, PipelineJsonl.Endpoint, file.Id, "24h", now, now + 86_400, file.Lines)
+        await Jobs.CreateAsync(new NewJob(jobId, tenant, endpoint, file.Id, "24h", now, now + 86_400, file.Lines)
         {
-            Model = PipelineJsonl.Model,
+            Model = model,
             TraceParent = "00-" + Guid.NewGuid().ToString("N") + "-" + Guid.NewGuid().ToString("N")[..16] + "-01",
         }, ct: ct);
         return new TestJob(jobId, tenant, file.Id, file.Lines);

@@ -6,7 +6,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
-namespace BatchAspire.Results.Tests.Webhooks;
+namespace BatchAspire.Testing;
 
 /// <summary>
 /// A webhook receiver on a loopback port chosen up front, so it can be down (not listening) and come up later on the
@@ -30,14 +30,14 @@ public sealed class WebhookReceiver : IAsyncDisposable
 
     public Uri Url(string path) => new($"http://127.0.0.1:{Port}/{path}");
 
-    public static async Task<WebhookReceiver> StartAsync()
+    public static async Task<WebhookReceiver> StartAsync(CancellationToken ct = default)
     {
         var receiver = new WebhookReceiver();
-        await receiver.UpAsync();
+        await receiver.UpAsync(ct);
         return receiver;
     }
 
-    public async Task UpAsync()
+    public async Task UpAsync(CancellationToken ct = default)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
@@ -53,7 +53,7 @@ public sealed class WebhookReceiver : IAsyncDisposable
             if (status is null) await Task.Delay(Timeout.Infinite, context.RequestAborted);
             return Microsoft.AspNetCore.Http.Results.StatusCode(status!.Value);
         });
-        await app.StartAsync(TestContext.Current.CancellationToken);
+        await app.StartAsync(ct);
         _app = app;
     }
 
