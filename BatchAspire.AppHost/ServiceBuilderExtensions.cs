@@ -1,4 +1,6 @@
+using System.Globalization;
 using BatchAspire.AppHost.Infrastructure;
+using BatchAspire.Contracts;
 using Microsoft.Extensions.Configuration;
 
 namespace BatchAspire.AppHost;
@@ -105,6 +107,32 @@ internal static class ServiceBuilderExtensions
         return service.WithEnvironment("Blobs__Provider", "filesystem")
             .WithEnvironment("Blobs__Root", blobs.Root!);
     }
+
+    /// <summary>
+    /// Runs the service as N replicas, N from the AppHost parameter <paramref name="parameter"/> (e.g.
+    /// <c>--Parameters:results-replicas=3</c>; default <paramref name="defaultCount"/>). A deployment manifest carries the
+    /// count as that parameter's default (the manifest format has no replica count of its own), and the service gets it
+    /// as <c>&lt;Section&gt;__Replicas</c>, so a deployment tool finds it where it finds the service's other settings.
+    /// </summary>
+    public static IResourceBuilder<ProjectResource> WithReplicasParameter(this IResourceBuilder<ProjectResource> service,
+        string parameter, int defaultCount)
+    {
+        var builder = service.ApplicationBuilder;
+        var count = builder.Configuration.GetValue($"Parameters:{parameter}", defaultCount);
+        if (count < 1) throw new InvalidOperationException($"Parameters:{parameter} must be at least 1, not {count}.");
+        var value = builder.AddParameter(parameter, count.ToString(CultureInfo.InvariantCulture), publishValueAsDefault: true);
+        return service.WithEnvironment($"{ToSectionName(service.Resource.Name)}__Replicas", value)
+            .WithReplicas(count);
+    }
+
+    /// <summary>
+    /// The Sandbox keeps its state in a folder of the run's data folder; a manifest leaves it to the Sandbox's own
+    /// default (<c>Sandbox:DataDirectory</c>, a folder beside it), as this machine's folders mean nothing where it is deployed.
+    /// </summary>
+    public static IResourceBuilder<ProjectResource> WithSandboxDataDirectory(this IResourceBuilder<ProjectResource> sandbox, string dataDirectory) =>
+        sandbox.ApplicationBuilder.ExecutionContext.IsPublishMode
+            ? sandbox
+            : sandbox.WithEnvironment("Sandbox__DataDirectory", Path.Combine(dataDirectory, ResourceNames.Sandbox));
 
     /// <summary>
     /// Passes the AppHost's configuration section (e.g. <c>Sandbox:Faults:*</c> given on the command

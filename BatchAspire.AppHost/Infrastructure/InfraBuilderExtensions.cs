@@ -17,6 +17,8 @@ internal static class InfraBuilderExtensions
     /// </summary>
     public static string RunDataDirectory(this IDistributedApplicationBuilder builder)
     {
+        // Writing a manifest runs nothing: no folder for it on this machine.
+        if (builder.ExecutionContext.IsPublishMode) return "";
         var configured = builder.Configuration["Infra:DataDirectory"];
         var directory = !string.IsNullOrEmpty(configured)
             ? Path.GetFullPath(configured)
@@ -28,6 +30,10 @@ internal static class InfraBuilderExtensions
     public static IResourceBuilder<IResourceWithConnectionString> AddBatchRedis(
         this IDistributedApplicationBuilder builder, string name, string dataDirectory)
     {
+        if (InfraMode.IsExternal(builder))
+        {
+            return builder.AddConnectionString(name);
+        }
         if (HighAvailability.IsEnabled(builder))
         {
             return builder.AddRedisWithSentinels(name, dataDirectory);
@@ -56,6 +62,10 @@ internal static class InfraBuilderExtensions
     public static IResourceBuilder<IResourceWithConnectionString> AddBatchRabbitMQ(
         this IDistributedApplicationBuilder builder, string name, string dataDirectory)
     {
+        if (InfraMode.IsExternal(builder))
+        {
+            return builder.AddConnectionString(name);
+        }
         if (HighAvailability.IsEnabled(builder))
         {
             return builder.AddRabbitMQCluster(name, dataDirectory);
@@ -106,15 +116,26 @@ internal static class InfraBuilderExtensions
     /// </summary>
     public static BlobStoreWiring AddBatchBlobs(this IDistributedApplicationBuilder builder, string name, string dataDirectory)
     {
-        var provider = (builder.Configuration["Blobs:Provider"] ?? "filesystem").ToLowerInvariant();
+        // Services on several machines share no folder unless one is mounted on each: a manifest defaults to Azure Blob Storage.
+        var provider = (builder.Configuration["Blobs:Provider"] ?? (builder.ExecutionContext.IsPublishMode ? "azure" : "filesystem")).ToLowerInvariant();
         if (provider == "filesystem")
         {
+            if (builder.ExecutionContext.IsPublishMode)
+            {
+                var shared = builder.Configuration["Blobs:Root"] is { Length: > 0 } mounted ? mounted
+                    : throw new InvalidOperationException("A manifest with Blobs:Provider=filesystem needs Blobs:Root: a folder every machine mounts.");
+                return new BlobStoreWiring(shared, null);
+            }
             var root = builder.Configuration["Blobs:Root"] is { Length: > 0 } configured ? configured : Path.Combine(dataDirectory, name);
             return new BlobStoreWiring(Directory.CreateDirectory(root).FullName, null);
         }
         if (provider != "azure")
         {
             throw new InvalidOperationException($"Blobs:Provider '{provider}' is not one of: filesystem, azure.");
+        }
+        if (InfraMode.IsExternal(builder))
+        {
+            return new BlobStoreWiring(null, builder.AddConnectionString(name));
         }
 
         var directory = Directory.CreateDirectory(Path.Combine(dataDirectory, name)).FullName;

@@ -4,12 +4,22 @@ namespace BatchAspire.AppHost.Infrastructure;
 
 /// <summary>
 /// Decides whether Redis and RabbitMQ run as containers or as local processes.
-/// <c>Infra:Mode</c> = <c>container</c>, <c>process</c> or <c>auto</c> (default): auto asks the same
+/// <c>Infra:Mode</c> = <c>container</c>, <c>process</c>, <c>external</c> or <c>auto</c> (default): auto asks the same
 /// question Aspire asks (is a docker or podman engine answering?), because with containers forced and
 /// no engine the resources never become healthy and nothing that waits for them starts.
 /// </summary>
 internal static class InfraMode
 {
+    /// <summary>
+    /// Redis, RabbitMQ and the blob store are somebody else's: managed services, or servers on another machine. The
+    /// AppHost runs none of them and hands the services the connection strings <c>ConnectionStrings:cache</c>,
+    /// <c>messaging</c> and <c>blobs</c> (<c>Infra:Mode=external</c>). A deployment manifest is always written this
+    /// way: a server the AppHost would start on this machine means nothing to the machines the manifest is for.
+    /// </summary>
+    public static bool IsExternal(IDistributedApplicationBuilder builder) =>
+        builder.ExecutionContext.IsPublishMode
+        || string.Equals(builder.Configuration["Infra:Mode"], "external", StringComparison.OrdinalIgnoreCase);
+
     public static bool UseContainers(IDistributedApplicationBuilder builder)
     {
         var mode = builder.Configuration["Infra:Mode"] ?? "auto";

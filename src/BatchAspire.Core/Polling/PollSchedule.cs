@@ -124,11 +124,12 @@ public sealed class PollSchedule(IConnectionMultiplexer redis)
     }
 
     /// <summary>
-    /// Removes a terminal chunk from the schedule for good, once its <c>ChunkFinished</c> is published. Fenced:
-    /// a stale holder cannot unschedule a chunk that another replica has claimed since.
+    /// Removes a terminal chunk from the schedule for good, once its <c>ChunkFinished</c> is published, and lists it in
+    /// <c>ba:chunks:finished</c> until its results are stored (results announces it again if it stays quiet there).
+    /// Fenced: a stale holder cannot unschedule a chunk that another replica has claimed since.
     /// </summary>
     public async Task<bool> CompleteAsync(PollClaim claim) =>
-        (long)await CompleteScript.EvaluateAsync(Database, [RedisKeys.Chunk(claim.ChunkId), RedisKeys.PollDue],
+        (long)await CompleteScript.EvaluateAsync(Database, [RedisKeys.Chunk(claim.ChunkId), RedisKeys.PollDue, RedisKeys.FinishedChunks],
             claim.ChunkId, claim.Fence).ConfigureAwait(false) == 1;
 
     /// <summary>The provider statuses that mean the batch passed validation, so its job is running.</summary>

@@ -14,17 +14,21 @@ public sealed class DueSet(IConnectionMultiplexer redis, RedisKey key)
     public RedisKey Key => key;
 
     /// <summary>
-    /// Takes up to <paramref name="max"/> ids due at or before <paramref name="dueBefore"/> (default: now) and moves
-    /// each to now + <paramref name="lease"/>. Now is Redis server time unless <paramref name="now"/> is given (a
-    /// caller that keeps its own clock, such as one measuring an age against <see cref="TimeProvider"/>).
+    /// Takes up to <paramref name="max"/> ids due at or before <paramref name="dueBefore"/> (default: now) less
+    /// <paramref name="quietFor"/> (default: nothing) and moves each to now + <paramref name="lease"/>. Now is Redis
+    /// server time unless <paramref name="now"/> is given (a caller that keeps its own clock, such as one measuring an
+    /// age against <see cref="TimeProvider"/>). <paramref name="quietFor"/> serves a set scored by when each id last
+    /// showed life, on Redis' clock like its writers: it claims the ids quiet that long.
     /// </summary>
-    public async Task<DueClaim> ClaimAsync(int max, TimeSpan lease, DateTimeOffset? now = null, DateTimeOffset? dueBefore = null)
+    public async Task<DueClaim> ClaimAsync(int max, TimeSpan lease, DateTimeOffset? now = null, DateTimeOffset? dueBefore = null,
+        TimeSpan? quietFor = null)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(max, 1);
         var reply = (RedisResult[])(await ClaimScript.EvaluateAsync(redis.GetDatabase(), [key],
             max, (long)lease.TotalMilliseconds,
             now is { } n ? n.ToUnixTimeMilliseconds() : RedisValue.EmptyString,
-            dueBefore is { } d ? d.ToUnixTimeMilliseconds() : RedisValue.EmptyString))!;
+            dueBefore is { } d ? d.ToUnixTimeMilliseconds() : RedisValue.EmptyString,
+            quietFor is { } q ? (long)q.TotalMilliseconds : RedisValue.EmptyString))!;
         var members = new DueMember[(reply.Length - 2) / 2];
         for (var i = 0; i < members.Length; i++)
         {

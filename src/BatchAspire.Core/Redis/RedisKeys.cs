@@ -54,6 +54,11 @@ public static class RedisKeys
     // Scored by the due time (unix ms); a claim moves the score to a lease expiry, like ba:poll:due.
     public static readonly RedisKey DelayedChunks = "ba:chunks:delayed";
 
+    // Chunks whose provider batch ended (the poller announced ChunkFinished) and whose results are not stored yet, scored
+    // by when they last showed life (unix ms): the announcement, then a results pass starting and working. A chunk quiet
+    // for a bound lost its ChunkFinished, and results announces it again (claimed with DueSet).
+    public static readonly RedisKey FinishedChunks = "ba:chunks:finished";
+
     // Files at the provider that nothing needs any more (a chunk's input, output and error files once its results are
     // stored), scored by when to try deleting them next (unix ms); an entry leaves once the provider confirms.
     public static readonly RedisKey ProviderFilesToDelete = "ba:provider:files:delete";

@@ -29,9 +29,13 @@ public sealed class ResultStore(IConnectionMultiplexer redis, IBlobStore blobs, 
     private static readonly RedisScript BeginFinalizingScript = RedisScript.Load("results/begin_finalizing");
     private static readonly RedisScript StartExpiryScript = RedisScript.Load("results/start_expiry");
     private static readonly RedisScript CommitScript = RedisScript.Load("results/commit");
+    private static readonly RedisScript ShowLifeScript = RedisScript.Load("results/show_life");
 
     // The job's chunk counters are the chunks' own records: read through ChunkStore, which runs the chunk scripts.
     private readonly ChunkStore _chunks = new(redis);
+
+    // Finished chunks waiting for their results, scored by when they last showed life (poll/complete lists them).
+    private readonly DueSet _finished = new(redis, RedisKeys.FinishedChunks);
 
     private IDatabase Db => redis.GetDatabase();
 
@@ -75,7 +79,7 @@ public sealed class ResultStore(IConnectionMultiplexer redis, IBlobStore blobs, 
             var number = successor == SuccessorKind.None ? 0 : (int)await db.ListLengthAsync(RedisKeys.JobChunks(jobId));
             var successorId = ChunkIds.Create(jobId, number);
             RedisKey[] keys = [RedisKeys.Chunk(chunkId), RedisKeys.JobChunks(jobId), RedisKeys.DelayedChunks, RedisKeys.ProviderFilesToDelete,
-                RedisKeys.BlobsToDelete, RedisKeys.JobChunkStats(jobId), RedisKeys.JobPartialOutput(jobId),
+                RedisKeys.BlobsToDelete, RedisKeys.JobChunkStats(jobId), RedisKeys.JobPartialOutput(jobId), RedisKeys.FinishedChunks,
                 .. successor == SuccessorKind.None ? [] : new[] { RedisKeys.Chunk(successorId), RedisKeys.ChunkLines(successorId) }];
             var reply = (RedisResult[])(await CompleteChunkScript.EvaluateAsync(db, keys,
                 jobId, kind, successorAttempt, packed, successorLines.Count, number, (long)capacityDelay.TotalMilliseconds, chunkId,
@@ -89,6 +93,25 @@ public sealed class ResultStore(IConnectionMultiplexer redis, IBlobStore blobs, 
                 [.. reply.Skip(2).Select(id => (string)id!)]);
         }
     }
+
+    /// <summary>
+    /// A results pass over the finished chunk is under way: its time in <c>ba:chunks:finished</c> becomes now (Redis
+    /// time), if it is listed. False when it is not (its results are stored, or it was never listed).
+    /// </summary>
+    public async Task<bool> ShowLifeAsync(string chunkId) =>
+        (long)await ShowLifeScript.EvaluateAsync(Db, [RedisKeys.FinishedChunks], chunkId) == 1;
+
+    /// <summary>
+    /// Claims up to <paramref name="max"/> finished chunks that have shown no life for <paramref name="quietFor"/>
+    /// (no results pass started or worked on them since the poller announced them): the claim counts as their life
+    /// now, so among several replicas one takes each, and one still quiet comes back after another
+    /// <paramref name="quietFor"/>.
+    /// </summary>
+    public async Task<IReadOnlyList<string>> ClaimQuietFinishedChunksAsync(int max, TimeSpan quietFor) =>
+        [.. (await _finished.ClaimAsync(max, TimeSpan.Zero, quietFor: quietFor)).Members.Select(m => m.Id)];
+
+    /// <summary>Takes a chunk off the finished chunks waiting for results (its job ended, or the chunk is gone).</summary>
+    public Task<bool> ForgetFinishedChunkAsync(string chunkId) => _finished.RemoveAsync(chunkId);
 
     /// <summary>A writer for one result run of the job (see <see cref="ResultRunWriter"/>).</summary>
     public ResultRunWriter CreateRunWriter(string jobId, string runId, RunKind kind) => new(blobs, deletions, jobId, runId, kind);

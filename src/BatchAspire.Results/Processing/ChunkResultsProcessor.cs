@@ -31,6 +31,7 @@ public sealed class ChunkResultsProcessor(
     JobFinalizer finalizer,
     IOptions<ResultsOptions> options,
     ResultsTelemetry telemetry,
+    TimeProvider time,
     ILogger<ChunkResultsProcessor> logger)
 {
     private const int LinesPerBatch = 512;
@@ -88,6 +89,8 @@ public sealed class ChunkResultsProcessor(
         await using var errorRun = results.CreateRunWriter(chunk.JobId, $"{number}.e.{pass}", RunKind.Error);
         CompleteChunkOutcome complete;
         ChunkOutcome outcome;
+        using var passEnded = new CancellationTokenSource();
+        var showingLife = ShowLifeAsync(chunk.Id, passEnded.Token);
         try
         {
             outcome = await ReadOutcomeAsync(chunk, job, outputRun, errorRun, ct);
@@ -103,6 +106,11 @@ public sealed class ChunkResultsProcessor(
             await DeleteRunsAsync(outputRun, errorRun);
             throw;
         }
+        finally
+        {
+            await passEnded.CancelAsync();
+            await showingLife;
+        }
         if (!complete.CompletedNow) await DeleteRunsAsync(outputRun, errorRun);
         if (complete.SuccessorChunkId is { } successor && outcome.Successor == SuccessorKind.Retry)
         {
@@ -113,6 +121,33 @@ public sealed class ChunkResultsProcessor(
             complete.SuccessorChunkId ?? "none", outcome.Foreign);
         await finalizer.TryFinalizeAsync(chunk.JobId, force: false, ct);
         await providerFiles.DeleteAsync(complete.ProviderFilesToDelete, ct);
+    }
+
+    /// <summary>
+    /// While a pass runs, its chunk shows life in <c>ba:chunks:finished</c> at the start and every quarter of
+    /// <see cref="ResultsOptions.RepublishFinishedAfter"/>, so a long download is not taken for a lost
+    /// <see cref="ChunkFinished"/>. Best effort: a missed sign at worst gets the chunk announced again, which changes nothing.
+    /// </summary>
+    private async Task ShowLifeAsync(string chunkId, CancellationToken passEnded)
+    {
+        try
+        {
+            while (!passEnded.IsCancellationRequested)
+            {
+                try
+                {
+                    await results.ShowLifeAsync(chunkId);
+                }
+                catch (Exception e) when (e is RedisException or TimeoutException)
+                {
+                    logger.ShowLifeFailed(e, chunkId);
+                }
+                await Task.Delay(_options.RepublishFinishedAfter / 4, time, passEnded);
+            }
+        }
+        catch (OperationCanceledException) when (passEnded.IsCancellationRequested)
+        {
+        }
     }
 
     private static async Task DeleteRunsAsync(ResultRunWriter output, ResultRunWriter error)

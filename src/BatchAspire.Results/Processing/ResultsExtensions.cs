@@ -14,7 +14,7 @@ public static class ResultsExtensions
 {
     /// <summary>
     /// The results service: options (sections <c>Results</c> and <c>Pricing</c>), chunk processing, job assembly,
-    /// the completion-window sweeper and the webhook dispatcher (section <c>Webhooks</c>). Needs an <c>IConnectionMultiplexer</c>, <c>AddBatchStores</c>, the provider
+    /// the completion-window sweeper, the re-announcer of lost <c>ChunkFinished</c> messages and the webhook dispatcher (section <c>Webhooks</c>). Needs an <c>IConnectionMultiplexer</c>, <c>AddBatchStores</c>, the provider
     /// client and a bus with <see cref="AddResultsConsumers"/>.
     /// </summary>
     public static TBuilder AddResults<TBuilder>(this TBuilder builder) where TBuilder : IHostApplicationBuilder
@@ -41,6 +41,7 @@ public static class ResultsExtensions
         builder.Services.AddHostedService<JobDeadlineSweeper>();
         builder.Services.AddHostedService<ProviderFileSweeper>();
         builder.Services.AddHostedService<BlobSweeper>();
+        builder.Services.AddHostedService<ChunkFinishedRepublisher>();
         builder.AddWebhooks();
         return builder;
     }

@@ -29,6 +29,12 @@ internal static partial class ResultsLog
 
 
 
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Chunk {ChunkId} of job {JobId} finished (provider batch {ProviderBatchId}) but its results showed no life for {QuietFor}; published ChunkFinished again")]
+    public static partial void ChunkFinishedRepublished(this ILogger logger, string chunkId, string jobId, string providerBatchId, TimeSpan quietFor);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not mark the results of chunk {ChunkId} as under way; it may be announced again, which changes nothing")]
+    public static partial void ShowLifeFailed(this ILogger logger, Exception exception, string chunkId);
+
     [LoggerMessage(Level = LogLevel.Warning, Message = "No price for the model of job {JobId}; its cost is not recorded")]
     public static partial void NoPrice(this ILogger logger, string jobId);
 }

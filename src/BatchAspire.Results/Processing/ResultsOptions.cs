@@ -25,6 +25,17 @@ public sealed class ResultsOptions
     [Range(typeof(TimeSpan), "00:00:00.010", "01:00:00")]
     public TimeSpan SweepInterval { get; set; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>
+    /// How long a chunk whose provider batch ended (the poller published its <c>ChunkFinished</c>) may show no sign of a
+    /// results pass before it is announced again: the message may have been lost by the broker (a purged queue, a lost
+    /// disk), and nothing else would ever read the chunk's results. A pass under way shows life when it starts and every
+    /// quarter of this while it works, so only a chunk nobody is working on is announced again; a second announcement
+    /// of a chunk that is being stored changes nothing (its results are completed once). Chunks waiting in a long queue
+    /// behind others are announced again too, and cost a read each when their turn comes.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00.200", "1.00:00:00")]
+    public TimeSpan RepublishFinishedAfter { get; set; } = TimeSpan.FromMinutes(10);
+
     /// <summary>How long a chunk refused for capacity (<c>token_limit_exceeded</c>) waits before it is submitted again.</summary>
     [Range(typeof(TimeSpan), "00:00:00", "1.00:00:00")]
     public TimeSpan CapacityRetryDelay { get; set; } = TimeSpan.FromMinutes(1);

@@ -17,6 +17,8 @@ public sealed class ResultsTelemetry
         Retries = meter.CreateCounter<long>("batchaspire.results.retries", unit: "{request}", description: "Requests sent back as a new attempt.");
         CostUsd = meter.CreateCounter<double>("batchaspire.results.cost", unit: "USD", description: "Cost of ended jobs at Batch API prices.");
         SavingsUsd = meter.CreateCounter<double>("batchaspire.results.savings", unit: "USD", description: "Standard price minus Batch price of ended jobs.");
+        FinishedRepublished = meter.CreateCounter<long>("batchaspire.results.chunk_finished.republished", unit: "{chunk}",
+            description: "ChunkFinished announced again for finished chunks whose results showed no life within Results:RepublishFinishedAfter.");
     }
 
     public Counter<long> JobsFinished { get; }
@@ -24,4 +26,5 @@ public sealed class ResultsTelemetry
     public Counter<long> Retries { get; }
     public Counter<double> CostUsd { get; }
     public Counter<double> SavingsUsd { get; }
+    public Counter<long> FinishedRepublished { get; }
 }

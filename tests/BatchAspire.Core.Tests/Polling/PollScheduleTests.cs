@@ -1,3 +1,4 @@
+using BatchAspire.Core.Chunks;
 using BatchAspire.Core.Jobs;
 using BatchAspire.Core.Polling;
 using BatchAspire.Core.Providers;
@@ -193,6 +194,22 @@ public sealed class PollScheduleTests(RedisFixture fixture) : IAsyncLifetime
         // A redelivered ChunkReady (the submitter re-schedules a chunk it finds submitted) must not start polling a finished chunk again.
         Assert.False(await _schedule.ScheduleAsync(chunkId, DateTimeOffset.UtcNow));
         Assert.Null(await Db.SortedSetScoreAsync(RedisKeys.PollDue, chunkId));
+    }
+
+    [Fact]
+    public async Task ACompletedChunkWaitsAmongTheFinishedChunksUntilItsResultsAreStored()
+    {
+        var job = await TestJobs.SeedAsync(_redis.Multiplexer, null, 2);
+        var claims = (await _schedule.ClaimAsync(2, TimeSpan.FromSeconds(30))).Claims;
+        // The second chunk's results were stored before the poller's last step ran (a fast results service).
+        await Db.HashSetAsync(RedisKeys.Chunk(job.ChunkIds[1]), ChunkFields.ResultsDone, 1);
+
+        Assert.All(await Task.WhenAll(claims.Select(_schedule.CompleteAsync)), Assert.True);
+
+        // Listed at the time its polling ended: from then on it is quiet until a results pass shows life.
+        Assert.Equal(job.ChunkIds[0], (string?)Assert.Single(await Db.SortedSetRangeByRankAsync(RedisKeys.FinishedChunks)));
+        Assert.Equal((double)(long)await Db.HashGetAsync(RedisKeys.Chunk(job.ChunkIds[0]), ChunkPollFields.PollDoneAtMs),
+            await Db.SortedSetScoreAsync(RedisKeys.FinishedChunks, job.ChunkIds[0]));
     }
 
     [Fact]

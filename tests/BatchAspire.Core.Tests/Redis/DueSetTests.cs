@@ -102,4 +102,19 @@ public sealed class DueSetTests(RedisFixture fixture) : IAsyncLifetime
         Assert.Equal(now.ToUnixTimeMilliseconds(), claim.NowMs);
         Assert.Equal(now.ToUnixTimeMilliseconds(), await Db.SortedSetScoreAsync(key, "old"));
     }
+
+    [Fact]
+    public async Task AClaimWithAQuietBoundTakesOnlyMembersQuietThatLongAndCountsTheClaimAsLife()
+    {
+        var set = NewSet(out var key);
+        var now = await ServerNowAsync();
+        await Db.SortedSetAddAsync(key, [new("quiet", now - 60_000), new("lively", now - 1_000)]);
+
+        var claim = await set.ClaimAsync(10, TimeSpan.Zero, quietFor: TimeSpan.FromSeconds(30));
+
+        Assert.Equal("quiet", Assert.Single(claim.Members).Id);
+        Assert.InRange((await Db.SortedSetScoreAsync(key, "quiet"))!.Value, claim.NowMs, claim.NowMs);
+        // Another claimer (another replica) right after finds it quiet no longer.
+        Assert.Empty((await set.ClaimAsync(10, TimeSpan.Zero, quietFor: TimeSpan.FromSeconds(30))).Members);
+    }
 }

@@ -1,10 +1,11 @@
 -- Marks a chunk's results stored, once: records its line usage and the result runs of the pass that completed it
 -- (off the blob sweep's list), counts it done, creates its successor when one carries requests on (a retry, or a
 -- capacity re-send due later in the delayed chunks), appends it to the job's partial output (its final lines can be
--- read now), and lists its provider files for deletion if asked.
+-- read now), takes it off the finished chunks waiting for their results, and lists its provider files for deletion
+-- if asked.
 -- KEYS: 1 the chunk hash, 2 the chunk list, 3 ba:chunks:delayed, 4 ba:provider:files:delete, 5 ba:blobs:delete,
---       6 the job's chunk counters, 7 the partial output list, 8 the chunk hash of the successor (passed only with
---       one; its number is ARGV[6]), 9 the successor's line indexes (likewise)
+--       6 the job's chunk counters, 7 the partial output list, 8 ba:chunks:finished, 9 the chunk hash of the successor
+--       (passed only with one; its number is ARGV[6]), 10 the successor's line indexes (likewise)
 -- ARGV: 1 job id, 2 successor kind ('retry' | 'capacity' | ''), 3 successor attempt, 4 successor's packed line indexes,
 --       5 successor's line count, 6 the successor's number (the chunk list's length the caller read), 7 capacity delay
 --       (ms), 8 chunk id, 9..12 line usage (input, cached, output, reasoning tokens), 13 output run, 14 error run ('' =
@@ -15,6 +16,7 @@
 --#include lib/chunk.lua
 --#include lib/partial.lua
 if redis.call('HEXISTS', KEYS[1], 'results_done') == 1 then
+  redis.call('ZREM', KEYS[8], ARGV[8])
   return {'done', redis.call('HGET', KEYS[1], 'successor') or ''}
 end
 local now = now_ms()
@@ -22,11 +24,13 @@ local successor = ''
 if ARGV[2] ~= '' then
   if redis.call('LLEN', KEYS[2]) ~= tonumber(ARGV[6]) then return {'moved'} end
   successor = ARGV[1] .. '.' .. ARGV[6]
-  chunk_create(KEYS[8], KEYS[2], KEYS[6], successor, 'list', false, ARGV[5], ARGV[3], ARGV[8], KEYS[9], ARGV[4])
+  chunk_create(KEYS[9], KEYS[2], KEYS[6], successor, 'list', false, ARGV[5], ARGV[3], ARGV[8], KEYS[10], ARGV[4])
   if ARGV[2] == 'capacity' then redis.call('ZADD', KEYS[3], now + tonumber(ARGV[7]), successor) end
 end
 chunk_results_done(KEYS[1], KEYS[6], now, {ARGV[9], ARGV[10], ARGV[11], ARGV[12]}, successor, ARGV[13], ARGV[14])
 partial_append(KEYS[7], ARGV[8])
+-- Its results are stored: nothing needs to announce its end again.
+redis.call('ZREM', KEYS[8], ARGV[8])
 -- The pass that completes the chunk keeps its result runs: recorded, and no longer listed for the sweep.
 if ARGV[16] ~= '' then redis.call('ZREM', KEYS[5], ARGV[16]) end
 if ARGV[17] ~= '' then redis.call('ZREM', KEYS[5], ARGV[17]) end
