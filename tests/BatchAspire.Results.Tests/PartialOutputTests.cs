@@ -23,7 +23,8 @@ public sealed class PartialOutputTests(RedisFixture redis) : IAsyncLifetime
     public async ValueTask InitializeAsync()
     {
         _sandbox = SandboxServer.Start();
-        _sandbox.SetFaults(f => f.LineFail500Rate = 0.3);
+        // Each line takes a little while, so the chunks end one after another and a reader sees the job run.
+        _sandbox.SetFaults(f => { f.LineFail500Rate = 0.3; f.LineLatencyMs = 3; });
         _pipeline = await PipelineHost.StartAsync(redis, _sandbox, new Dictionary<string, string?>
         {
             ["Submitter:MaxLinesPerChunk"] = "100",
@@ -53,7 +54,7 @@ public sealed class PartialOutputTests(RedisFixture redis) : IAsyncLifetime
     public async Task LinesTheProviderAnsweredOutOfOrderComeOnceWithTheBytesTheFilesHold()
     {
         // Out of order, final lines go to the results hash instead of the chunk's runs: a listed chunk gives them from there.
-        _sandbox.SetFaults(f => { f.LineFail500Rate = 0.3; f.OutputOutOfOrder = true; });
+        _sandbox.SetFaults(f => { f.LineFail500Rate = 0.3; f.LineLatencyMs = 3; f.OutputOutOfOrder = true; });
         var job = await _pipeline.CreateJobAsync(PipelineJsonl.File(300), Ct);
         await _pipeline.Bus.Publish(new JobAccepted { JobId = job.JobId }, Ct);
 
