@@ -89,7 +89,9 @@ internal static class HighAvailability
         var nodes = new List<IResourceBuilder<LocalRabbitMQResource>>();
         for (var i = 0; i < letters.Length; i++)
         {
-            var node = builder.AddRabbitMQNode($"{name}-{letters[i]}", directory, home, nodeNames[i], epmdPort, configBase).WaitFor(epmd);
+            var nodeName = $"{name}-{letters[i]}";
+            var nodeDirectory = Directory.CreateDirectory(Path.Combine(directory, nodeName)).FullName;
+            var node = builder.AddLocalRabbitMQNode(nodeName, nodeDirectory, home, nodeNames[i], epmdPort, configBase).WaitFor(epmd);
             // The first node forms the cluster; the others start once it answers, so they join it instead of forming their own.
             if (nodes.Count > 0) node.WaitFor(nodes[0]);
             nodes.Add(node);
@@ -114,35 +116,6 @@ internal static class HighAvailability
             .WithArgs(["--port", port.ToString(), "--bind", "127.0.0.1", "--dir", directory,
                        "--appendonly", "yes", "--appendfsync", "everysec",
                        "--maxmemory-policy", "noeviction", "--save", "", "--protected-mode", "no", .. replication])
-            .WithHealthCheck(healthCheckKey);
-    }
-
-    private static IResourceBuilder<LocalRabbitMQResource> AddRabbitMQNode(this IDistributedApplicationBuilder builder, string name,
-        string clusterDirectory, string home, string nodeName, int epmdPort, string configBase)
-    {
-        var directory = Directory.CreateDirectory(Path.Combine(clusterDirectory, name)).FullName;
-        var emptyConfig = Path.Combine(directory, "rabbitmq-env.conf");
-        var pluginsFile = Path.Combine(directory, "enabled_plugins");
-        File.WriteAllText(emptyConfig, "");
-        File.WriteAllText(pluginsFile, "[].");
-        var (amqpPort, distributionPort) = (InfraBuilderExtensions.FreeLoopbackPort(), InfraBuilderExtensions.FreeLoopbackPort());
-        var healthCheckKey = $"{name}_check";
-        builder.Services.AddHealthChecks().AddCheck(healthCheckKey, ProtocolHealthCheck.AmqpHandshake(() => amqpPort));
-        return builder.AddResource(new LocalRabbitMQResource(name, directory))
-            .WithEndpoint(port: amqpPort, targetPort: amqpPort, scheme: "tcp", name: "tcp", isProxied: false)
-            .WithEnvironment("HOME", home)
-            .WithEnvironment("RABBITMQ_CONF_ENV_FILE", emptyConfig)
-            .WithEnvironment("RABBITMQ_CONFIG_FILE", configBase)
-            .WithEnvironment("RABBITMQ_ENABLED_PLUGINS_FILE", pluginsFile)
-            .WithEnvironment("RABBITMQ_NODENAME", nodeName)
-            .WithEnvironment("RABBITMQ_NODE_IP_ADDRESS", "127.0.0.1")
-            .WithEnvironment("RABBITMQ_NODE_PORT", amqpPort.ToString())
-            .WithEnvironment("RABBITMQ_DIST_PORT", distributionPort.ToString())
-            .WithEnvironment("ERL_EPMD_PORT", epmdPort.ToString())
-            .WithEnvironment("ERL_EPMD_ADDRESS", "127.0.0.1")
-            .WithEnvironment("RABBITMQ_MNESIA_BASE", Path.Combine(directory, "mnesia"))
-            .WithEnvironment("RABBITMQ_LOG_BASE", Path.Combine(directory, "log"))
-            .WithEnvironment("RABBITMQ_LOGS", "-")
             .WithHealthCheck(healthCheckKey);
     }
 }

@@ -77,21 +77,32 @@ internal static class InfraBuilderExtensions
 
         var directory = Directory.CreateDirectory(Path.Combine(dataDirectory, name)).FullName;
         var home = Directory.CreateDirectory(Path.Combine(directory, "home")).FullName;
-        var emptyConfig = Path.Combine(directory, "rabbitmq-env.conf");
-        var pluginsFile = Path.Combine(directory, "enabled_plugins");
-        File.WriteAllText(emptyConfig, "");
-        File.WriteAllText(pluginsFile, "[].");
-        var (amqpPort, distributionPort, epmdPort) = (FreeLoopbackPort(), FreeLoopbackPort(), FreeLoopbackPort());
-        var healthCheckKey = $"{name}_check";
-        builder.Services.AddHealthChecks().AddCheck(healthCheckKey, ProtocolHealthCheck.AmqpHandshake(() => amqpPort));
-
+        var epmdPort = FreeLoopbackPort();
         // RabbitMQ starts an `epmd -daemon` that would outlive it; running our own epmd in the
         // foreground as a resource means it is stopped with everything else.
         var epmd = builder.AddExecutable($"{name}-epmd", "epmd", directory, "-port", epmdPort.ToString(), "-address", "127.0.0.1");
 
         // A node name unique to this run: two AppHosts on one machine must not share an Erlang node.
         var nodeName = $"{name}-{Path.GetFileName(dataDirectory).Replace('.', '-')}@localhost";
-        return builder.AddResource(new LocalRabbitMQResource(name, directory))
+        return builder.AddLocalRabbitMQNode(name, directory, home, nodeName, epmdPort).WaitFor(epmd);
+    }
+
+    /// <summary>
+    /// One <c>rabbitmq-server</c> node with its data and logs in <paramref name="directory"/>, on ports of its own, found
+    /// through the <c>epmd</c> on <paramref name="epmdPort"/>; <paramref name="configBase"/> names a <c>rabbitmq.conf</c>
+    /// (without its extension) when the node needs one, e.g. to join a cluster.
+    /// </summary>
+    internal static IResourceBuilder<LocalRabbitMQResource> AddLocalRabbitMQNode(this IDistributedApplicationBuilder builder, string name,
+        string directory, string home, string nodeName, int epmdPort, string? configBase = null)
+    {
+        var emptyConfig = Path.Combine(directory, "rabbitmq-env.conf");
+        var pluginsFile = Path.Combine(directory, "enabled_plugins");
+        File.WriteAllText(emptyConfig, "");
+        File.WriteAllText(pluginsFile, "[].");
+        var (amqpPort, distributionPort) = (FreeLoopbackPort(), FreeLoopbackPort());
+        var healthCheckKey = $"{name}_check";
+        builder.Services.AddHealthChecks().AddCheck(healthCheckKey, ProtocolHealthCheck.AmqpHandshake(() => amqpPort));
+        var node = builder.AddResource(new LocalRabbitMQResource(name, directory))
             .WithEndpoint(port: amqpPort, targetPort: amqpPort, scheme: "tcp", name: "tcp", isProxied: false)
             .WithEnvironment("HOME", home)
             .WithEnvironment("RABBITMQ_CONF_ENV_FILE", emptyConfig)
@@ -106,8 +117,8 @@ internal static class InfraBuilderExtensions
             .WithEnvironment("RABBITMQ_MNESIA_BASE", Path.Combine(directory, "mnesia"))
             .WithEnvironment("RABBITMQ_LOG_BASE", Path.Combine(directory, "log"))
             .WithEnvironment("RABBITMQ_LOGS", "-")
-            .WaitFor(epmd)
             .WithHealthCheck(healthCheckKey);
+        return configBase is null ? node : node.WithEnvironment("RABBITMQ_CONFIG_FILE", configBase);
     }
 
     /// <summary>
