@@ -164,6 +164,7 @@ public sealed class BadInputCorpusTests(ReliabilityFixture fixture)
     /// <summary>Sends the request and checks the OpenAI error envelope; no Redis key and no listing of the tenant may change.</summary>
     private async Task AssertRejectedLeavingNothingAsync(Func<Task<HttpResponseMessage>> send, JsonElement expect)
     {
+        await WaitForEarlierJobsToSettleAsync();
         var keysBefore = await KeysAsync();
         var filesBefore = await ListIdsAsync("/v1/files?limit=10000");
         var batchesBefore = await ListIdsAsync("/v1/batches?limit=100");
@@ -259,6 +260,18 @@ public sealed class BadInputCorpusTests(ReliabilityFixture fixture)
             }
         }
         return ids;
+    }
+
+    /// <summary>
+    /// Earlier jobs' webhook events are delivered or forgotten on the dispatcher's own clock, and the due set's key goes
+    /// when the last one does: wait until none is left, so a key that comes or goes during the request can only be the
+    /// request's doing.
+    /// </summary>
+    private async Task WaitForEarlierJobsToSettleAsync()
+    {
+        var db = fixture.Redis.GetDatabase();
+        Assert.True(await Jobs.WaitUntilAsync(async () => !await db.KeyExistsAsync("ba:webhooks:due"),
+            TimeSpan.FromSeconds(30), TimeSpan.FromMilliseconds(100), Ct), "earlier jobs' webhook events were never delivered or forgotten");
     }
 
     private async Task<HashSet<string>> KeysAsync()
