@@ -65,9 +65,15 @@ public sealed class ChunkResultsProcessor(
         if (chunk is null || job is null)
         {
             logger.UnknownChunk(chunkId);
+            await results.ForgetFinishedChunkAsync(chunkId);
             return;
         }
-        if (JobStatus.IsTerminal(job.Status)) return;
+        if (JobStatus.IsTerminal(job.Status))
+        {
+            // Nothing reads an ended job's results: the chunk leaves the finished list now, not at the republisher's bound.
+            await results.ForgetFinishedChunkAsync(chunkId);
+            return;
+        }
         if (chunk.ResultsDone)
         {
             // Redelivered: only make sure what the first delivery started went out.
