@@ -61,7 +61,9 @@ public sealed class PriceTable(IOptions<PricingOptions> options, IOptions<Routin
             var price = step is { InputPerMillion: { } input, OutputPerMillion: { } output }
                 ? new ModelPrice { InputPerMillion = input, CachedInputPerMillion = step.CachedInputPerMillion, OutputPerMillion = output }
                 : FindInTable(model);
-            var cost = price is null ? (JobCost?)null : Cost(price, entry.Usage);
+            // A share without tokens (requests failed before they reached a provider) costs nothing, priced or not.
+            var cost = price is not null ? Cost(price, entry.Usage)
+                : entry.Usage is { InputTokens: 0, OutputTokens: 0 } ? new JobCost(0, 0) : (JobCost?)null;
             priced.Add(entry with { Cost = cost });
             if (cost is { } c)
             {
