@@ -13,8 +13,10 @@ namespace BatchAspire.Results.Tests;
 /// Per-line fallback along a model's route (docs/pipeline.md, "Per-line fallback") and the cost ledger per provider,
 /// through submitter, poller and results in one process: the route's first provider is the OpenAI surface of one
 /// Sandbox, its second the Anthropic surface of another, so the first's fault knobs (global to a Sandbox) leave the
-/// second alone.
+/// second alone. The class runs alone: its 250,000-request job takes both cores for a while, and the timing of other
+/// classes' jobs (a reader seeing a job run) is not what it should disturb.
 /// </summary>
+[Collection(nameof(ProviderFallbackCollection))]
 public sealed class ProviderFallbackTests(RedisFixture redis) : IAsyncLifetime
 {
     private const string OpenAI = "openai-a";
@@ -239,3 +241,6 @@ public sealed class ProviderFallbackTests(RedisFixture redis) : IAsyncLifetime
         Assert.Equal(0, pending.WrittenCount);
     }
 }
+
+[CollectionDefinition(nameof(ProviderFallbackCollection), DisableParallelization = true)]
+public sealed class ProviderFallbackCollection;

@@ -310,12 +310,13 @@ public sealed class ChunkResultsProcessor(
         var successor = SuccessorKind.None;
         if (missing.Count > 0 && !stopping)
         {
-            if (IsCapacityRefusal(chunk) && retry.Count == 0)
+            var providerErrors = ProviderBatchErrors.Of(chunk);
+            if (providerErrors.IsCapacityRefusal && retry.Count == 0)
             {
                 retry.AddRange(missing);
                 successor = SuccessorKind.Capacity;
             }
-            else if (RefusedLines(chunk, lines) is { Count: > 0 } refused)
+            else if (providerErrors.RefusedLines(lines) is { Count: > 0 } refused)
             {
                 // The provider named the lines it refused: only they fail, with its code. The others were never tried,
                 // so they go out again at once even after the last attempt; each round ends at least one line, so it stops.
@@ -325,7 +326,7 @@ public sealed class ChunkResultsProcessor(
             }
             else if (lastAttempt)
             {
-                var code = chunk[ChunkFields.CloseReason] ?? FirstProviderErrorCode(chunk) ?? $"batch_{chunk.Status ?? "failed"}";
+                var code = chunk[ChunkFields.CloseReason] ?? providerErrors.FirstCode ?? $"batch_{chunk.Status ?? "failed"}";
                 failed += await StoreUnansweredAsync(chunk, inputFileId, missing, _ => (code, ResultLine.MessageFor(code)), errorRun, ct);
             }
             else
@@ -407,57 +408,6 @@ public sealed class ChunkResultsProcessor(
         }
         await results.StoreFinalsAsync(chunk.JobId, stored);
         return count;
-    }
-
-    private static bool IsCapacityRefusal(ChunkRecord chunk) =>
-        chunk.Status == JobStatus.Failed && chunk[ChunkPollFields.ProviderErrors] is { } errors
-        && errors.Contains("\"token_limit_exceeded\"", StringComparison.Ordinal);
-
-    /// <summary>
-    /// Request index → the provider's code and message, when a failed batch's errors all name a line of the chunk's
-    /// upload (1-based, in the chunk's line order); null when any error is about the batch as a whole.
-    /// </summary>
-    private static Dictionary<long, (string Code, string Message)>? RefusedLines(ChunkRecord chunk, long[] lines)
-    {
-        if (chunk.Status != JobStatus.Failed || chunk[ChunkPollFields.ProviderErrors] is not { Length: > 0 } errors) return null;
-        var refused = new Dictionary<long, (string, string)>();
-        try
-        {
-            using var document = System.Text.Json.JsonDocument.Parse(errors);
-            foreach (var error in document.RootElement.EnumerateArray())
-            {
-                if (!error.TryGetProperty("line", out var line) || line.ValueKind != System.Text.Json.JsonValueKind.Number
-                    || !line.TryGetInt64(out var number) || number < 1 || number > lines.Length)
-                {
-                    return null;
-                }
-                var code = error.TryGetProperty("code", out var c) && c.GetString() is { Length: > 0 } text ? text : "invalid_request";
-                var message = error.TryGetProperty("message", out var m) && m.GetString() is { Length: > 0 } said
-                    ? said
-                    : "The provider refused this request.";
-                refused.TryAdd(lines[number - 1], (code, message));
-            }
-        }
-        catch (System.Text.Json.JsonException)
-        {
-            return null;
-        }
-        return refused;
-    }
-
-    private static string? FirstProviderErrorCode(ChunkRecord chunk)
-    {
-        if (chunk[ChunkPollFields.ProviderErrors] is not { Length: > 0 } errors) return null;
-        try
-        {
-            using var document = System.Text.Json.JsonDocument.Parse(errors);
-            foreach (var error in document.RootElement.EnumerateArray())
-                if (error.TryGetProperty("code", out var code) && code.GetString() is { Length: > 0 } text) return text;
-        }
-        catch (System.Text.Json.JsonException)
-        {
-        }
-        return null;
     }
 
     private sealed record ChunkOutcome(SuccessorKind Successor, List<long> Retry, TokenUsage Usage, long Completed, long Failed, long Foreign,
