@@ -25,8 +25,8 @@ internal static class HighAvailability
         this IDistributedApplicationBuilder builder, string name, string dataDirectory)
     {
         var primaryPort = InfraBuilderExtensions.FreeLoopbackPort();
-        var primary = builder.AddRedisNode($"{name}-primary", dataDirectory, primaryPort);
-        var replica = builder.AddRedisNode($"{name}-replica", dataDirectory, InfraBuilderExtensions.FreeLoopbackPort(), replicaOf: primaryPort)
+        var primary = builder.AddLocalRedisNode($"{name}-primary", dataDirectory, primaryPort);
+        var replica = builder.AddLocalRedisNode($"{name}-replica", dataDirectory, InfraBuilderExtensions.FreeLoopbackPort(), replicaOf: primaryPort)
             .WaitFor(primary);
 
         var sentinels = new List<IResourceBuilder<ExecutableResource>>();
@@ -102,20 +102,5 @@ internal static class HighAvailability
             $"amqp://guest:guest@{endpoints[0].Property(EndpointProperty.Host)}:{endpoints[0].Property(EndpointProperty.Port)},amqp://guest:guest@{endpoints[1].Property(EndpointProperty.Host)}:{endpoints[1].Property(EndpointProperty.Port)},amqp://guest:guest@{endpoints[2].Property(EndpointProperty.Host)}:{endpoints[2].Property(EndpointProperty.Port)}"));
         foreach (var node in nodes) connection.WaitFor(node);
         return connection;
-    }
-
-    private static IResourceBuilder<LocalRedisResource> AddRedisNode(this IDistributedApplicationBuilder builder, string name, string dataDirectory,
-        int port, int? replicaOf = null)
-    {
-        var directory = Directory.CreateDirectory(Path.Combine(dataDirectory, name)).FullName;
-        var healthCheckKey = $"{name}_check";
-        builder.Services.AddHealthChecks().AddCheck(healthCheckKey, ProtocolHealthCheck.RedisPing(() => port));
-        string[] replication = replicaOf is { } primaryPort ? ["--replicaof", "127.0.0.1", primaryPort.ToString()] : [];
-        return builder.AddResource(new LocalRedisResource(name, directory))
-            .WithEndpoint(port: port, targetPort: port, scheme: "tcp", name: "tcp", isProxied: false)
-            .WithArgs(["--port", port.ToString(), "--bind", "127.0.0.1", "--dir", directory,
-                       "--appendonly", "yes", "--appendfsync", "everysec",
-                       "--maxmemory-policy", "noeviction", "--save", "", "--protected-mode", "no", .. replication])
-            .WithHealthCheck(healthCheckKey);
     }
 }

@@ -45,17 +45,26 @@ internal static class InfraBuilderExtensions
                 .WithPersistence(interval: TimeSpan.FromSeconds(10));
         }
 
+        return builder.AddLocalRedisNode(name, dataDirectory, FreeLoopbackPort());
+    }
+
+    /// <summary>
+    /// One local <c>redis-server</c> with append-only persistence in the run's data folder: the single Redis, or a node
+    /// of the high-availability set (<paramref name="replicaOf"/>: the primary's port).
+    /// </summary>
+    internal static IResourceBuilder<LocalRedisResource> AddLocalRedisNode(this IDistributedApplicationBuilder builder, string name,
+        string dataDirectory, int port, int? replicaOf = null)
+    {
         var directory = Directory.CreateDirectory(Path.Combine(dataDirectory, name)).FullName;
-        var port = FreeLoopbackPort();
         var healthCheckKey = $"{name}_check";
         builder.Services.AddHealthChecks().AddCheck(healthCheckKey, ProtocolHealthCheck.RedisPing(() => port));
-
+        string[] replication = replicaOf is { } primaryPort ? ["--replicaof", "127.0.0.1", primaryPort.ToString()] : [];
         return builder.AddResource(new LocalRedisResource(name, directory))
             // Our own port, not a DCP proxy: every Redis round trip of the pipeline would pay for the proxy hop.
             .WithEndpoint(port: port, targetPort: port, scheme: "tcp", name: "tcp", isProxied: false)
-            .WithArgs("--port", port.ToString(), "--bind", "127.0.0.1", "--dir", directory,
-                      "--appendonly", "yes", "--appendfsync", "everysec",
-                      "--maxmemory-policy", "noeviction", "--save", "", "--protected-mode", "no")
+            .WithArgs(["--port", port.ToString(), "--bind", "127.0.0.1", "--dir", directory,
+                       "--appendonly", "yes", "--appendfsync", "everysec",
+                       "--maxmemory-policy", "noeviction", "--save", "", "--protected-mode", "no", .. replication])
             .WithHealthCheck(healthCheckKey);
     }
 

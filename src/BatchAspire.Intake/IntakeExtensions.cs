@@ -33,6 +33,7 @@ public static class IntakeExtensions
         services.AddBatchStores();
         services.AddRouteTable();                // which models go to Anthropic first: their lines are translated at validation
         services.AddSingleton<PartialOutput>();
+        services.AddSingleton<BatchAspire.Core.Chunks.ChunkStore>();   // the per-request provider view reads the chunks
         services.AddHostedService<StrandedJobRepublisher>();
         services.AddHostedService<ExpiredFileSweeper>();
 

@@ -28,6 +28,20 @@ public sealed class BatchViewTests
     }
 
     [Fact]
+    public void ARoutedBatchShowsEachProvidersShareOfItsRequestsAndCost()
+    {
+        var batch = Read("""
+            {"id":"batch_3","status":"completed","cost":{"batch_usd":0.5,"standard_usd":1,"savings_usd":0.5,"providers":[
+              {"provider":"openai-a","completed":247500,"failed":0,"batch_usd":0.25},
+              {"provider":"claude","completed":2500,"failed":3,"batch_usd":0.0042},
+              {"completed":1},"odd"]}}
+            """);
+
+        Assert.Equal(["openai-a: 247,500 done, 0 failed, $0.25", "claude: 2,500 done, 3 failed, $0.0042"],
+            batch.Providers!.Select(p => $"{p.Provider}: {BatchText.Share(p)}"));
+    }
+
+    [Fact]
     public void AnOpenAIBatchWithoutExtrasOrWithOddFieldsStillReads()
     {
         var batch = Read("""{"id":"batch_2","status":"validating","request_counts":null,"metadata":null,"errors":{"data":"odd"},"created_at":"soon","cost":7}""");
@@ -35,6 +49,7 @@ public sealed class BatchViewTests
         Assert.Equal("validating  done 0, failed 0  elapsed 0:02  left ?", BatchText.ProgressLine(batch, TimeSpan.FromSeconds(2), null));
         Assert.Null(batch.Chunks);
         Assert.Null(batch.CostUsd);
+        Assert.Empty(batch.Providers!);
         Assert.Empty(batch.Errors);
         Assert.Equal("", BatchText.Created(batch));
     }

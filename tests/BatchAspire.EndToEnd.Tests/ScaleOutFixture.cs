@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Net.Http.Headers;
 using System.Text.Json;
 using BatchAspire.Contracts;
@@ -24,11 +23,7 @@ public sealed class ScaleOutFixture : IAsyncLifetime
 
     public static readonly string[] ReplicatedServices = [ResourceNames.Intake, ResourceNames.Submitter, ResourceNames.Poller, ResourceNames.Results];
 
-    private readonly ConcurrentDictionary<string, ResourceEvent> _latest = new();
-    private readonly ConcurrentDictionary<string, Task> _logWatchers = new();
-    private readonly ConcurrentQueue<(string Resource, string ResourceId, string Line)> _logs = new();
-    private readonly CancellationTokenSource _stop = new();
-    private Task _watching = Task.CompletedTask;
+    private ResourceWatch _watch = null!;
 
     public DistributedApplication App { get; private set; } = null!;
 
@@ -45,7 +40,7 @@ public sealed class ScaleOutFixture : IAsyncLifetime
     public Uri IntakeBaseUrl => new(App.GetEndpoint(ResourceNames.Intake, "http"), "v1");
 
     /// <summary>Console lines of every replica so far: the resource's name, the replica's id, the line.</summary>
-    public IReadOnlyCollection<(string Resource, string ResourceId, string Line)> ConsoleLogs => _logs;
+    public IReadOnlyCollection<(string Resource, string ResourceId, string Line)> ConsoleLogs => _watch.ConsoleLogs;
 
     public async ValueTask InitializeAsync()
     {
@@ -66,7 +61,7 @@ public sealed class ScaleOutFixture : IAsyncLifetime
         var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.BatchAspire_AppHost>(args);
         builder.Services.AddLogging(logging => logging.SetMinimumLevel(LogLevel.Warning));
         App = await builder.BuildAsync();
-        _watching = Task.Run(WatchAsync);
+        _watch = new ResourceWatch(App);
         // Nine services and three servers on two cores: bounded generously, as a loaded machine starts them slowly.
         await App.StartAsync().WaitAsync(TimeSpan.FromMinutes(4));
         using (var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(4)))
@@ -85,17 +80,15 @@ public sealed class ScaleOutFixture : IAsyncLifetime
     }
 
     /// <summary>The ids of the replicas of <paramref name="name"/> (Aspire's rebuilder companions left out).</summary>
-    public IReadOnlyList<string> InstancesOf(string name) =>
-        [.. _latest.Values.Where(e => e.Resource.Name == name && !e.ResourceId.Contains("-rebuilder", StringComparison.Ordinal))
-            .Select(e => e.ResourceId).Order(StringComparer.Ordinal)];
+    public IReadOnlyList<string> InstancesOf(string name) => _watch.InstancesOf(name);
 
     private int HealthyInstancesOf(string name) =>
-        InstancesOf(name).Count(id => _latest.TryGetValue(id, out var e) && e.Snapshot.HealthStatus == HealthStatus.Healthy);
+        InstancesOf(name).Count(id => _watch.StateOf(id)?.Snapshot.HealthStatus == HealthStatus.Healthy);
 
     /// <summary>Per replica of <paramref name="service"/>, how many of its console lines contain <paramref name="text"/>.</summary>
     public Dictionary<string, int> LinesPerReplica(string service, string text) =>
         InstancesOf(service).ToDictionary(id => id,
-            id => _logs.Count(l => l.ResourceId == id && l.Line.Contains(text, StringComparison.Ordinal)), StringComparer.Ordinal);
+            id => _watch.ConsoleLogs.Count(l => l.ResourceId == id && l.Line.Contains(text, StringComparison.Ordinal)), StringComparer.Ordinal);
 
     /// <summary>Every batch at the Sandbox (the workers' default provider key), all pages.</summary>
     public async Task<IReadOnlyList<JsonElement>> ProviderBatchesAsync(CancellationToken ct)
@@ -115,47 +108,9 @@ public sealed class ScaleOutFixture : IAsyncLifetime
         throw new InvalidOperationException("the Sandbox's batch list did not end");
     }
 
-    private async Task WatchAsync()
-    {
-        try
-        {
-            await foreach (var e in App.ResourceNotifications.WatchAsync(_stop.Token))
-            {
-                _latest[e.ResourceId] = e;
-                if (e.Resource is ProjectResource)
-                    _ = _logWatchers.GetOrAdd(e.ResourceId, id => Task.Run(() => CaptureLogsAsync(e.Resource.Name, id)));
-            }
-        }
-        catch (OperationCanceledException)
-        {
-        }
-    }
-
-    private async Task CaptureLogsAsync(string resource, string resourceId)
-    {
-        var logs = App.Services.GetRequiredService<ResourceLoggerService>();
-        try
-        {
-            await foreach (var batch in logs.WatchAsync(resourceId).WithCancellation(_stop.Token))
-            {
-                foreach (var line in batch) _logs.Enqueue((resource, resourceId, line.Content));
-            }
-        }
-        catch (OperationCanceledException)
-        {
-        }
-    }
-
     public async ValueTask DisposeAsync()
     {
-        await _stop.CancelAsync();
-        try
-        {
-            await Task.WhenAll([_watching, .. _logWatchers.Values]).WaitAsync(TimeSpan.FromSeconds(10));
-        }
-        catch (TimeoutException)
-        {
-        }
+        if (_watch is not null) await _watch.DisposeAsync();
         if (Redis is not null) await Redis.DisposeAsync();
         if (App is not null)
         {
@@ -169,7 +124,6 @@ public sealed class ScaleOutFixture : IAsyncLifetime
             }
             await App.DisposeAsync();
         }
-        _stop.Dispose();
         try { Directory.Delete(DataDirectory, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
     }
 }

@@ -101,6 +101,24 @@ public sealed class LostChunkFinishedTests(RedisFixture redis) : IAsyncLifetime
         Assert.Empty(pipeline.Harness.Published.Select<ChunkFinished>(Ct));
     }
 
+    [Fact]
+    public async Task AChunkFinishedArrivingAfterItsJobEndedTakesTheChunkOffTheFinishedListAtOnce()
+    {
+        // The republisher's bound is an hour here: only the results pass that reads the message can take the chunk off.
+        var settings = new Dictionary<string, string?>(Settings) { ["Results:RepublishFinishedAfter"] = "01:00:00" };
+        await using var pipeline = await PipelineHost.StartAsync(redis, _sandbox, settings, withPoller: false);
+        var job = await pipeline.CreateJobAsync(PipelineJsonl.File(10), Ct);
+        var chunkId = ChunkIds.Create(job.JobId, 0);
+        await pipeline.Db.HashSetAsync(RedisKeys.Chunk(chunkId), [new(ChunkFields.Kind, ChunkKinds.Range), new(ChunkPollFields.ProviderBatchId, "batch_cancelled")]);
+        await pipeline.Db.HashSetAsync(RedisKeys.Job(job.JobId), JobFields.Status, JobStatus.Cancelled);
+        await pipeline.Db.SortedSetAddAsync(RedisKeys.FinishedChunks, chunkId, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
+
+        await pipeline.Bus.Publish(new ChunkFinished { JobId = job.JobId, ChunkId = chunkId, ProviderBatchId = "batch_cancelled", ProviderStatus = "cancelled" }, Ct);
+
+        await PipelineHost.WaitUntilAsync(async () => await pipeline.Db.SortedSetScoreAsync(RedisKeys.FinishedChunks, chunkId) is null,
+            TimeSpan.FromSeconds(10), "the ended job's chunk to leave the finished list");
+    }
+
     /// <summary>The poller's work for every chunk of the job, less its publish: claim, GET, apply, and complete when terminal.</summary>
     private static async Task PollUntilEveryChunkFinishedWithoutAnnouncingAsync(PipelineHost pipeline, string jobId, int expectedChunks)
     {

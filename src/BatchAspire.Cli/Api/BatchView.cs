@@ -12,6 +12,12 @@ public sealed record BatchProblem(string? Code, string Message, long? Line);
 public sealed record ChunkCounts(long? Total, long? Open, long? Done);
 
 /// <summary>
+/// One provider's share of a routed batch (BatchAspire's <c>cost.providers</c>): requests whose final result came from it
+/// and what they cost there. Any number may be missing.
+/// </summary>
+public sealed record ProviderShare(string Provider, long? Completed, long? Failed, double? CostUsd);
+
+/// <summary>
 /// A batch object read tolerantly: the OpenAI fields every compatible server sends, plus extras a server may add
 /// (BatchAspire's <c>cost</c>); a missing or odd field reads as unknown instead of failing the command.
 /// </summary>
@@ -31,7 +37,8 @@ public sealed record BatchView(
     IReadOnlyDictionary<string, string> Metadata,
     double? CostUsd,
     double? StandardCostUsd,
-    ChunkCounts? Chunks)
+    ChunkCounts? Chunks,
+    IReadOnlyList<ProviderShare>? Providers = null)
 {
     public bool IsTerminal => Status is "completed" or "failed" or "expired" or "cancelled";
 
@@ -59,8 +66,16 @@ public sealed record BatchView(
             Metadata: ReadMetadata(batch),
             CostUsd: Double(cost, "batch_usd"),
             StandardCostUsd: Double(cost, "standard_usd"),
-            Chunks: chunks is { } c ? new ChunkCounts(Long(c, "total"), Long(c, "open"), Long(c, "done")) : null);
+            Chunks: chunks is { } c ? new ChunkCounts(Long(c, "total"), Long(c, "open"), Long(c, "done")) : null,
+            Providers: ReadProviders(cost));
     }
+
+    private static IReadOnlyList<ProviderShare> ReadProviders(JsonElement? cost) =>
+        cost is { } c && c.TryGetProperty("providers", out var providers) && providers.ValueKind == JsonValueKind.Array
+            ? [.. providers.EnumerateArray()
+                .Where(item => item.ValueKind == JsonValueKind.Object && String(item, "provider") is not null)
+                .Select(item => new ProviderShare(String(item, "provider")!, Long(item, "completed"), Long(item, "failed"), Double(item, "batch_usd")))]
+            : [];
 
     private static IReadOnlyList<BatchProblem> ReadErrors(JsonElement batch)
     {

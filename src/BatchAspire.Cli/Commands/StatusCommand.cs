@@ -41,6 +41,7 @@ public sealed class StatusCommand(CliHost host) : AsyncCommand<StatusSettings>
         Row("error file", view.ErrorFileId);
         Row("chunks", BatchText.Chunks(view));
         Row("cost", BatchText.Cost(view));
+        foreach (var share in view.Providers ?? []) Row($"  at {share.Provider}", BatchText.Share(share));
         Row("metadata", string.Join(", ", view.Metadata.Select(kv => $"{kv.Key}={kv.Value}")));
         foreach (var problem in view.Errors) Row("error", BatchText.Problem(problem));
         host.Out.Write(grid);

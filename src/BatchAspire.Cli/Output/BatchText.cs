@@ -30,6 +30,16 @@ public static class BatchText
             ? $"{Usd(cost)} (standard {Usd(standard)}, saved {Usd(standard - cost)})"
             : Usd(cost);
 
+    /// <summary>A provider's share of a routed batch: "2,412 done, 0 failed, $0.0123".</summary>
+    public static string Share(ProviderShare share)
+    {
+        var parts = new List<string>();
+        if (share.Completed is { } completed) parts.Add($"{completed:N0} done");
+        if (share.Failed is { } failed) parts.Add($"{failed:N0} failed");
+        if (share.CostUsd is { } cost) parts.Add(Usd(cost));
+        return string.Join(", ", parts);
+    }
+
     public static string Usd(double value) => "$" + value.ToString(value != 0 && Math.Abs(value) < 0.01 ? "0.######" : "0.00", CultureInfo.InvariantCulture);
 
     public static string Created(BatchView batch) =>

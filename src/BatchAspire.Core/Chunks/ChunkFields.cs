@@ -27,6 +27,12 @@ public static class ChunkFields
     /// </summary>
     public const string Provider = "provider";
 
+    /// <summary>
+    /// Which try at <see cref="Provider"/> this chunk is (1, 2, …), set with <see cref="Provider"/> on a retry chunk of a
+    /// routed model (docs/pipeline.md, "Per-line fallback"); absent: the chunk's <see cref="Attempt"/>.
+    /// </summary>
+    public const string ProviderTry = "provider_try";
+
     /// <summary>Unix ms of the first create call for this chunk: from then on, a create is preceded by a lookup by metadata.</summary>
     public const string CreateStartedAtMs = "create_started_at_ms";
 

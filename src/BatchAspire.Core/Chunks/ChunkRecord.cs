@@ -39,6 +39,9 @@ public sealed class ChunkRecord
     /// <summary>The routed provider the chunk's batch went to; null: the default provider.</summary>
     public string? Provider => this[ChunkFields.Provider];
 
+    /// <summary>Which try at its provider the chunk is: recorded on a routed retry chunk, else its attempt.</summary>
+    public int ProviderTry => (int)(GetInt64(ChunkFields.ProviderTry) ?? Attempt);
+
     public bool IsClosed => this[ChunkFields.Closed] is not null;
 
     public bool ResultsDone => this[ChunkFields.ResultsDone] is not null;

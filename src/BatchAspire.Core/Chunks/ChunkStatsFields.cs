@@ -18,4 +18,16 @@ public static class ChunkStatsFields
     public const string CachedTokens = "cached_tokens";
     public const string OutputTokens = "output_tokens";
     public const string ReasoningTokens = "reasoning_tokens";
+
+    /// <summary>
+    /// The cost ledger: <c>p:{provider}:{what}</c>, provider '' for the default provider, what one of
+    /// <see cref="LedgerCompleted"/>, <see cref="LedgerFailed"/> or a usage field above (lib/chunkstats.lua).
+    /// </summary>
+    public const string LedgerPrefix = "p:";
+
+    /// <summary>Requests the provider answered (their final result is a success from it).</summary>
+    public const string LedgerCompleted = "completed";
+
+    /// <summary>Requests whose final result is a failure from the provider (or synthesized for its chunk).</summary>
+    public const string LedgerFailed = "failed";
 }

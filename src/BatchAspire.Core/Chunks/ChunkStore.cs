@@ -221,6 +221,65 @@ public sealed class ChunkStore(IConnectionMultiplexer redis)
             new TokenUsage(Long(values[2]), Long(values[3]), Long(values[4]), Long(values[5])));
     }
 
+    /// <summary>
+    /// The job's cost ledger as its chunk counters hold it: per provider its chunks ran at, the requests whose final
+    /// result came from it and the usage of its done chunks (lib/chunkstats.lua). Empty for a job planned before the
+    /// ledger existed.
+    /// </summary>
+    public async Task<IReadOnlyList<ProviderLedgerEntry>> ReadLedgerAsync(string jobId)
+    {
+        var entries = new SortedDictionary<string, long[]>(StringComparer.Ordinal);
+        foreach (var field in await Db.HashGetAllAsync(RedisKeys.JobChunkStats(jobId)))
+        {
+            var name = (string)field.Name!;
+            if (!name.StartsWith(ChunkStatsFields.LedgerPrefix, StringComparison.Ordinal)) continue;
+            var split = name.LastIndexOf(':');
+            var provider = name[ChunkStatsFields.LedgerPrefix.Length..split];
+            var slot = name[(split + 1)..] switch
+            {
+                ChunkStatsFields.LedgerCompleted => 0,
+                ChunkStatsFields.LedgerFailed => 1,
+                ChunkStatsFields.InputTokens => 2,
+                ChunkStatsFields.CachedTokens => 3,
+                ChunkStatsFields.OutputTokens => 4,
+                ChunkStatsFields.ReasoningTokens => 5,
+                _ => -1,
+            };
+            if (slot < 0) continue;
+            if (!entries.TryGetValue(provider, out var values)) entries[provider] = values = new long[6];
+            values[slot] = (long)field.Value;
+        }
+        return [.. entries.Select(e => new ProviderLedgerEntry(e.Key.Length == 0 ? ProviderLedger.DefaultProvider : e.Key, e.Value[0], e.Value[1],
+            new TokenUsage(e.Value[2], e.Value[3], e.Value[4], e.Value[5])))];
+    }
+
+    /// <summary>
+    /// Which provider each request of the job was last sent to, and so, once the job has ended, which provider its final
+    /// result came from: a request is carried by one chunk at a time, each retry chunk is appended after the chunk it
+    /// carries on and names the provider it went to, so the last chunk in the list carrying a line is the one that
+    /// ended it. Reads the chunk records and retry line lists (already kept for assembly); holds one byte per request.
+    /// </summary>
+    public async Task<LineProviders> ReadLineProvidersAsync(string jobId, long totalLines)
+    {
+        var names = new List<string>();
+        var byLine = new byte[totalLines];
+        foreach (var id in await ListAsync(jobId))
+        {
+            if (await GetAsync(id) is not { } chunk) continue;
+            var name = chunk.Provider ?? ProviderLedger.DefaultProvider;
+            var slot = names.IndexOf(name);
+            if (slot < 0)
+            {
+                if (names.Count == byte.MaxValue) throw new InvalidOperationException($"Job {jobId} ran at more than {byte.MaxValue} providers.");
+                names.Add(name);
+                slot = names.Count - 1;
+            }
+            foreach (var line in await ReadLineIndexesAsync(chunk))
+                if (line < totalLines) byLine[line] = (byte)(slot + 1);
+        }
+        return new LineProviders(names, byLine);
+    }
+
     private static long Long(RedisValue value) => value.IsNull ? 0 : (long)value;
 
     public static byte[] PackLines(IReadOnlyList<long> lines)

@@ -50,6 +50,9 @@ public static class JobFields
     public const string CostBatchUsd = "cost_batch_usd";
     public const string CostStandardUsd = "cost_standard_usd";
 
+    /// <summary>A routed model's cost ledger per provider (<c>ProviderLedger</c> JSON), written when the job ends.</summary>
+    public const string CostProviders = "cost_providers";
+
     // Appended by the pipeline.
     // Set (unix seconds) when results found the job past its completion window: nothing more is submitted,
     // open provider batches are cancelled, and the job ends `expired` with the partial output.

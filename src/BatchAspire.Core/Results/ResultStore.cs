@@ -66,7 +66,7 @@ public sealed class ResultStore(IConnectionMultiplexer redis, IBlobStore blobs, 
     /// </summary>
     public async Task<CompleteChunkOutcome> CompleteChunkAsync(string chunkId, TokenUsage lineUsage, SuccessorKind successor,
         IReadOnlyList<long> successorLines, int successorAttempt, TimeSpan capacityDelay, ResultRun? output = null, ResultRun? error = null,
-        bool deleteProviderFiles = false)
+        bool deleteProviderFiles = false, SuccessorPlacement? placement = null, EndedRequests ended = default)
     {
         var jobId = ChunkIds.JobOf(chunkId);
         var db = Db;
@@ -85,7 +85,8 @@ public sealed class ResultStore(IConnectionMultiplexer redis, IBlobStore blobs, 
                 jobId, kind, successorAttempt, packed, successorLines.Count, number, (long)capacityDelay.TotalMilliseconds, chunkId,
                 lineUsage.InputTokens, lineUsage.CachedTokens, lineUsage.OutputTokens, lineUsage.ReasoningTokens,
                 output?.Format() ?? "", error?.Format() ?? "", deleteProviderFiles ? 1 : 0,
-                output?.Prefix ?? "", error?.Prefix ?? ""))!;
+                output?.Prefix ?? "", error?.Prefix ?? "", placement?.Provider ?? "", placement?.ProviderTry ?? 0,
+                ended.Completed, ended.Failed))!;
             var state = (string)reply[0]!;
             if (state == "moved") continue;
             var created = (string?)reply[1];
@@ -202,6 +203,7 @@ public sealed class ResultStore(IConnectionMultiplexer redis, IBlobStore blobs, 
         var taken = files.SelectMany(f => f.Parts).Select(p => p.Prefix).ToHashSet(StringComparer.Ordinal);
         var unused = assembled.Runs.Select(r => r.Prefix).Where(p => !taken.Contains(p)).ToList();
         var staged = files.SelectMany(f => f.StagedPrefixes).ToList();
+        args.Add(completion.Ledger is { Count: > 0 } ledger ? ProviderLedger.Format(ledger) : "");
         args.Add(unused.Count);
         args.AddRange(unused.Select(p => (RedisValue)p));
         args.AddRange(staged.Select(p => (RedisValue)p));
@@ -237,7 +239,14 @@ public sealed class ResultStore(IConnectionMultiplexer redis, IBlobStore blobs, 
 public sealed record CompleteChunkOutcome(bool CompletedNow, string? SuccessorChunkId, IReadOnlyList<string> ProviderFilesToDelete);
 
 /// <summary>What the job ends with.</summary>
-public sealed record JobCompletion(string Status, TokenUsage Usage, JobCost? Cost);
+/// <summary>How a job ends: status, usage, cost, and for a routed model the cost ledger per provider (null: none kept).</summary>
+public sealed record JobCompletion(string Status, TokenUsage Usage, JobCost? Cost, IReadOnlyList<ProviderLedgerEntry>? Ledger = null);
+
+/// <summary>Where a retry chunk goes: a provider of its model's route, pinned, and which try there it is.</summary>
+public sealed record SuccessorPlacement(string Provider, int ProviderTry);
+
+/// <summary>The requests a chunk's results ended, answered and failed, for its provider's ledger.</summary>
+public readonly record struct EndedRequests(long Completed, long Failed);
 
 /// <param name="Won">True when this commit ended the job; false when it was already terminal (<paramref name="Status"/>).</param>
 /// <param name="OutputFileId">The output file created by this commit (null when there were no successes, or it lost).</param>

@@ -2,6 +2,7 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using BatchAspire.Core.Files;
 using BatchAspire.Core.Jobs;
+using BatchAspire.Core.Pricing;
 
 namespace BatchAspire.Intake.Batches;
 
@@ -105,6 +106,9 @@ public sealed class BatchObject
                 StandardUsd = standardUsd ?? 0,
                 // Not rounded: a small job saves fractions of a micro-dollar, and rounding would erase them.
                 SavingsUsd = (standardUsd ?? 0) - (batchUsd ?? 0),
+                Providers = ProviderLedger.Parse(job[JobFields.CostProviders]) is { Count: > 0 } ledger
+                    ? [.. ledger.Select(BatchProviderCost.From)]
+                    : null,
             },
             PartialOutput = partialOutput,
             Chunks = job.Chunks is { } chunks ? new BatchChunks
@@ -175,4 +179,31 @@ public sealed class BatchCost
     public required double BatchUsd { get; init; }
     public required double StandardUsd { get; init; }
     public required double SavingsUsd { get; init; }
+
+    /// <summary>
+    /// For a routed model: where the requests ran and what each provider's share cost at its route prices (the job's cost
+    /// is the sum). Absent for an unrouted model.
+    /// </summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public List<BatchProviderCost>? Providers { get; init; }
+}
+
+/// <summary>One provider's share of a batch: requests whose final result came from it, its tokens, its cost.</summary>
+public sealed class BatchProviderCost
+{
+    public required string Provider { get; init; }
+    public required long Completed { get; init; }
+    public required long Failed { get; init; }
+    public required long InputTokens { get; init; }
+    public required long CachedTokens { get; init; }
+    public required long OutputTokens { get; init; }
+    public required double? BatchUsd { get; init; }
+    public required double? StandardUsd { get; init; }
+
+    public static BatchProviderCost From(ProviderLedgerEntry entry) => new()
+    {
+        Provider = entry.Provider, Completed = entry.Completed, Failed = entry.Failed,
+        InputTokens = entry.Usage.InputTokens, CachedTokens = entry.Usage.CachedTokens, OutputTokens = entry.Usage.OutputTokens,
+        BatchUsd = entry.Cost?.BatchUsd, StandardUsd = entry.Cost?.StandardUsd,
+    };
 }

@@ -42,6 +42,7 @@ public static class BatchesApi
         batches.MapPost("/{batch_id}/cancel", CancelAsync).Named("CancelBatch", documented).WithSummary("Cancel a batch")
             .Produces<BatchObject>().ProducesOpenAIErrors(404, 409);
         batches.MapPartialOutput(documented);
+        batches.MapLineProviders(documented);
         return batches;
     }
 

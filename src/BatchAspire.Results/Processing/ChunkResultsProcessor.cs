@@ -18,7 +18,8 @@ namespace BatchAspire.Results.Processing;
 /// <summary>
 /// Takes a finished chunk's outcome: streams the provider's output and error files line by line, maps each
 /// custom_id to its input line, stores final results (successes and permanent failures) with HSETNX semantics,
-/// and hands transient failures on as a new attempt in a new chunk (up to <see cref="ResultsOptions.MaxAttempts"/>).
+/// and hands transient failures on as a new attempt in a new chunk (up to <see cref="ResultsOptions.MaxAttempts"/>, for a
+/// routed model at each provider of its route in turn: <see cref="ProviderFallback"/>).
 /// A chunk is completed by one guarded script, so a redelivered <see cref="ChunkFinished"/> changes nothing.
 /// </summary>
 public sealed class ChunkResultsProcessor(
@@ -65,9 +66,15 @@ public sealed class ChunkResultsProcessor(
         if (chunk is null || job is null)
         {
             logger.UnknownChunk(chunkId);
+            await results.ForgetFinishedChunkAsync(chunkId);
             return;
         }
-        if (JobStatus.IsTerminal(job.Status)) return;
+        if (JobStatus.IsTerminal(job.Status))
+        {
+            // Nothing reads an ended job's results: the chunk leaves the finished list now, not at the republisher's bound.
+            await results.ForgetFinishedChunkAsync(chunkId);
+            return;
+        }
         if (chunk.ResultsDone)
         {
             // Redelivered: only make sure what the first delivery started went out.
@@ -99,7 +106,9 @@ public sealed class ChunkResultsProcessor(
             complete = await results.CompleteChunkAsync(chunk.Id, outcome.Usage, outcome.Successor, outcome.Retry,
                 outcome.Successor == SuccessorKind.Retry ? chunk.Attempt + 1 : chunk.Attempt, _options.CapacityRetryDelay,
                 // Listed files are deleted at the default provider; a routed provider's files are kept (docs/providers.md).
-                outputRun.Run, errorRun.Run, _options.DeleteProviderFiles && chunk.Provider is null);
+                outputRun.Run, errorRun.Run, _options.DeleteProviderFiles && chunk.Provider is null,
+                outcome.Successor == SuccessorKind.Retry ? outcome.Fallback.Retry : outcome.Fallback.Capacity,
+                new EndedRequests(outcome.Completed, outcome.Failed));
         }
         catch
         {
@@ -176,12 +185,13 @@ public sealed class ChunkResultsProcessor(
         var inputFileId = job[JobFields.InputFileId] ?? throw new InvalidOperationException($"Job {job.Id} has no input file.");
         var userCancelled = job.Status == JobStatus.Cancelling;
         var stopping = userCancelled || job[JobFields.ExpiringAt] is not null;
-        var lastAttempt = chunk.Attempt >= _options.MaxAttempts;
+        var fallback = ProviderFallback.Decide(providers.Routing.RouteOf(job[JobFields.Model]), chunk, _options.MaxAttempts);
+        var lastAttempt = fallback.LastTry;
         var lines = await chunks.ReadLineIndexesAsync(chunk);
         var seen = new bool[lines.Length];
         var retry = new List<long>();
         var usage = default(TokenUsage);
-        long finals = 0, foreign = 0;
+        long completed = 0, failed = 0, foreign = 0;
 
         // The chunk's own custom_ids, read once from its input lines: mapping a result line to its request then costs
         // no Redis round trip, and an id that is not this chunk's is foreign by construction.
@@ -232,7 +242,8 @@ public sealed class ChunkResultsProcessor(
                     if (!stopping) retry.Add(lines[position]);
                     continue;
                 }
-                finals++;
+                if (isFailure) failed++;
+                else completed++;
                 // In line order (the usual case), a final result joins its run; out of order, it goes to the results hash.
                 if (!await (isFailure ? errorRun : outputRun).TryAppendAsync(lines[position], batch.Line(i)))
                     stored.Add(new FinalResult(lines[position], isFailure, batch.Line(i)));
@@ -309,13 +320,13 @@ public sealed class ChunkResultsProcessor(
                 // The provider named the lines it refused: only they fail, with its code. The others were never tried,
                 // so they go out again at once even after the last attempt; each round ends at least one line, so it stops.
                 var ended = missing.Where(refused.ContainsKey).ToList();
-                finals += await StoreUnansweredAsync(chunk, inputFileId, ended, index => refused[index], errorRun, ct);
+                failed += await StoreUnansweredAsync(chunk, inputFileId, ended, index => refused[index], errorRun, ct);
                 retry.AddRange(missing.Where(index => !refused.ContainsKey(index)));
             }
             else if (lastAttempt)
             {
                 var code = chunk[ChunkFields.CloseReason] ?? FirstProviderErrorCode(chunk) ?? $"batch_{chunk.Status ?? "failed"}";
-                finals += await StoreUnansweredAsync(chunk, inputFileId, missing, _ => (code, ResultLine.MessageFor(code)), errorRun, ct);
+                failed += await StoreUnansweredAsync(chunk, inputFileId, missing, _ => (code, ResultLine.MessageFor(code)), errorRun, ct);
             }
             else
             {
@@ -324,7 +335,7 @@ public sealed class ChunkResultsProcessor(
         }
         if (retry.Count > 0 && successor == SuccessorKind.None) successor = SuccessorKind.Retry;
         retry.Sort();
-        return new ChunkOutcome(successor, retry, usage, finals, foreign);
+        return new ChunkOutcome(successor, retry, usage, completed, failed, foreign, fallback);
     }
 
     /// <summary>custom_id → position in the chunk, from the chunk's input lines (a repeated id keeps its first line).</summary>
@@ -449,7 +460,11 @@ public sealed class ChunkResultsProcessor(
         return null;
     }
 
-    private sealed record ChunkOutcome(SuccessorKind Successor, List<long> Retry, TokenUsage Usage, long Finals, long Foreign);
+    private sealed record ChunkOutcome(SuccessorKind Successor, List<long> Retry, TokenUsage Usage, long Completed, long Failed, long Foreign,
+        ProviderFallback.Decision Fallback)
+    {
+        public long Finals => Completed + Failed;
+    }
 
     /// <summary>Lines copied out of the download pipe into one pooled buffer until the batch is stored.</summary>
     private sealed class LineBatch : IDisposable

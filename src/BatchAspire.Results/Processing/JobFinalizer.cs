@@ -58,6 +58,10 @@ public sealed class JobFinalizer(
         var usage = await results.SumUsageAsync(jobId);
         var model = job[JobFields.Model] ?? await ModelOfInputAsync(job, ct);
         var cost = prices.Compute(model, usage);
+        IReadOnlyList<ProviderLedgerEntry>? ledger = null;
+        // A routed model's requests may have run at several providers: each share at its provider's prices, the job the sum.
+        if (prices.IsRouted(model) && await chunks.ReadLedgerAsync(jobId) is { Count: > 0 } shares)
+            (ledger, cost) = prices.Compute(model, shares);
         if (cost is null) logger.NoPrice(jobId);
         CommitOutcome commit;
         AssembledFile output, errors;
@@ -65,7 +69,7 @@ public sealed class JobFinalizer(
         {
             await using var assembled = await assembler.PrepareAsync(new AssemblyRequest(jobId, job.Tenant, total, job[JobFields.InputFileId]!,
                 time.GetUtcNow().ToUnixTimeSeconds() + expiresAfter, unansweredCode), ct);
-            commit = await results.CommitAsync(jobId, new JobCompletion(status, usage, cost), assembled);
+            commit = await results.CommitAsync(jobId, new JobCompletion(status, usage, cost, ledger), assembled);
             (output, errors) = (assembled.Output, assembled.Errors);
         }
         catch (AssemblyRaceException)

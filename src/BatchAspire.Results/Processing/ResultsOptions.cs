@@ -7,7 +7,10 @@ public sealed class ResultsOptions
 {
     public const string SectionName = "Results";
 
-    /// <summary>Attempts a request gets before a transient failure (429, 5xx, expired or provider-cancelled) is final.</summary>
+    /// <summary>
+    /// Attempts a request gets before a transient failure (429, 5xx, expired or provider-cancelled) is final; for a model
+    /// with a route, the tries it gets at each provider of the route before it goes to the next (<see cref="ProviderFallback"/>).
+    /// </summary>
     [Range(1, 100)]
     public int MaxAttempts { get; set; } = 5;
 

@@ -1,6 +1,6 @@
-using System.Collections.Concurrent;
 using System.Diagnostics;
 using BatchAspire.Contracts;
+using BatchAspire.EndToEnd.Tests;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 
@@ -16,25 +16,22 @@ namespace BatchAspire.Reliability.Tests.Harness;
 /// </summary>
 public sealed class ServiceControl(DistributedApplication app, string dataDirectory, FaultLedger ledger) : IAsyncDisposable
 {
-    private readonly ConcurrentDictionary<string, ResourceEvent> _latest = new();
-    private readonly ConcurrentDictionary<string, Task> _logWatchers = new();
-    private readonly ConcurrentQueue<(string Resource, string Line)> _logs = new();
-    private readonly CancellationTokenSource _stop = new();
-    private Task _watching = Task.CompletedTask;
+    private ResourceWatch? _watch;
 
     /// <summary>The run's Redis connection string: part of every service's environment (<c>ConnectionStrings__cache</c>).</summary>
     public string CacheConnectionString { get; set; } = "";
 
-    /// <summary>Console lines of every resource so far (resource id, line).</summary>
-    public IReadOnlyCollection<(string Resource, string Line)> ConsoleLogs => _logs;
+    private ResourceWatch Watch => _watch ?? throw new InvalidOperationException("StartWatching first.");
 
-    public void StartWatching() => _watching = Task.Run(WatchAsync);
+    /// <summary>Console lines of every resource so far (resource name, instance id, line).</summary>
+    public IReadOnlyCollection<(string Resource, string ResourceId, string Line)> ConsoleLogs => Watch.ConsoleLogs;
+
+    public void StartWatching() => _watch ??= new ResourceWatch(app);
 
     /// <summary>The current ids of a resource's instances (several for replicas).</summary>
-    public IReadOnlyList<string> InstancesOf(string name) =>
-        [.. _latest.Values.Where(e => e.Resource.Name == name && !IsHelper(e)).Select(e => e.ResourceId).Order(StringComparer.Ordinal)];
+    public IReadOnlyList<string> InstancesOf(string name) => Watch.InstancesOf(name);
 
-    public ResourceEvent? StateOf(string resourceId) => _latest.GetValueOrDefault(resourceId);
+    public ResourceEvent? StateOf(string resourceId) => Watch.StateOf(resourceId);
 
     public async Task WaitAllHealthyAsync(IEnumerable<string> names, TimeSpan bound, CancellationToken ct)
     {
@@ -50,7 +47,7 @@ public sealed class ServiceControl(DistributedApplication app, string dataDirect
     public async Task<string> KillAsync(string name, int replica, CancellationToken ct)
     {
         var id = InstancesOf(name)[replica];
-        var state = _latest[id];
+        var state = Watch.StateOf(id)!;
         var pid = ServiceProcessOf(state) ?? throw new InvalidOperationException($"no live process found for {id}");
         // A launcher script (rabbitmq-server) runs the real server as its child: the whole tree goes, children first.
         var descendants = state.Resource is ProjectResource ? [] : ProcessTree.DescendantsOf(pid);
@@ -77,20 +74,20 @@ public sealed class ServiceControl(DistributedApplication app, string dataDirect
         var result = await app.ResourceCommands.ExecuteCommandAsync(resourceId, KnownResourceCommands.StopCommand, ct);
         Assert.True(result.Success, $"stopping {resourceId}: {result.Message}");
         await WaitForAsync(resourceId, IsStopped, TimeSpan.FromSeconds(60), ct);
-        ledger.Stop(_latest[resourceId].Resource.Name);
+        ledger.Stop(Watch.StateOf(resourceId)!.Resource.Name);
     }
 
     /// <summary>Starts a stopped or killed instance through Aspire (<c>resource-start</c>) and waits until it runs and is healthy again.</summary>
     public async Task StartAsync(string resourceId, CancellationToken ct)
     {
-        var before = _latest[resourceId].Snapshot.StartTimeStamp;
+        var before = Watch.StateOf(resourceId)!.Snapshot.StartTimeStamp;
         var result = await app.ResourceCommands.ExecuteCommandAsync(resourceId, KnownResourceCommands.StartCommand, ct);
         Assert.True(result.Success, $"starting {resourceId}: {result.Message}");
         await WaitForAsync(resourceId, e =>
             e.Snapshot.State?.Text == KnownResourceStates.Running
             && e.Snapshot.StartTimeStamp != before
             && e.Snapshot.HealthStatus == HealthStatus.Healthy, TimeSpan.FromSeconds(120), ct);
-        ledger.Restart(_latest[resourceId].Resource.Name);
+        ledger.Restart(Watch.StateOf(resourceId)!.Resource.Name);
     }
 
     /// <summary>Starts whatever instance of <paramref name="names"/> is not running (a scenario that failed half-way), then waits for health.</summary>
@@ -100,7 +97,7 @@ public sealed class ServiceControl(DistributedApplication app, string dataDirect
         {
             foreach (var id in InstancesOf(name))
             {
-                if (_latest.TryGetValue(id, out var e) && IsStopped(e)) await StartAsync(id, ct);
+                if (StateOf(id) is { } e && IsStopped(e)) await StartAsync(id, ct);
             }
         }
         await WaitAllHealthyAsync(names, TimeSpan.FromMinutes(2), ct);
@@ -134,11 +131,11 @@ public sealed class ServiceControl(DistributedApplication app, string dataDirect
     private async Task WaitForAsync(string resourceId, Func<ResourceEvent, bool> condition, TimeSpan bound, CancellationToken ct)
     {
         var deadline = DateTime.UtcNow + bound;
-        while (!(_latest.TryGetValue(resourceId, out var e) && condition(e)))
+        while (!(StateOf(resourceId) is { } e && condition(e)))
         {
             if (DateTime.UtcNow > deadline)
             {
-                var last = _latest.GetValueOrDefault(resourceId);
+                var last = StateOf(resourceId);
                 Assert.Fail($"{resourceId} did not reach the expected state within {bound}: state {last?.Snapshot.State?.Text}, health {last?.Snapshot.HealthStatus}");
             }
             await Task.Delay(100, ct);
@@ -148,50 +145,9 @@ public sealed class ServiceControl(DistributedApplication app, string dataDirect
     private static bool IsStopped(ResourceEvent e) =>
         e.Snapshot.State?.Text is { } s && (KnownResourceStates.TerminalStates.Contains(s) || s == KnownResourceStates.Exited || s == KnownResourceStates.Finished);
 
-    /// <summary>Aspire's rebuilder companions of project resources are not services.</summary>
-    private static bool IsHelper(ResourceEvent e) => e.Resource.Name.EndsWith("-rebuilder", StringComparison.Ordinal);
-
-    private async Task WatchAsync()
-    {
-        try
-        {
-            await foreach (var e in app.ResourceNotifications.WatchAsync(_stop.Token))
-            {
-                _latest[e.ResourceId] = e;
-                if (!IsHelper(e)) _ = _logWatchers.GetOrAdd(e.ResourceId, id => Task.Run(() => CaptureLogsAsync(id)));
-            }
-        }
-        catch (OperationCanceledException)
-        {
-        }
-    }
-
-    private async Task CaptureLogsAsync(string resourceId)
-    {
-        var logs = app.Services.GetRequiredService<ResourceLoggerService>();
-        try
-        {
-            await foreach (var batch in logs.WatchAsync(resourceId).WithCancellation(_stop.Token))
-            {
-                foreach (var line in batch) _logs.Enqueue((resourceId, line.Content));
-            }
-        }
-        catch (OperationCanceledException)
-        {
-        }
-    }
-
     public async ValueTask DisposeAsync()
     {
-        await _stop.CancelAsync();
-        try
-        {
-            await Task.WhenAll([_watching, .. _logWatchers.Values]).WaitAsync(TimeSpan.FromSeconds(10));
-        }
-        catch (TimeoutException)
-        {
-        }
-        _stop.Dispose();
+        if (_watch is not null) await _watch.DisposeAsync();
     }
 }
 

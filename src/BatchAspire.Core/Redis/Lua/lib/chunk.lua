@@ -4,11 +4,14 @@
 --#include lib/chunkstats.lua
 
 -- Creates a chunk: a range (first, count) or a list (count, its packed line indexes at lines_key), attempt and parent
--- (the chunk it carries on, or false); appends it to the job's chunk list and counts it.
-local function chunk_create(key, list, stats, id, kind, first, count, attempt, parent, lines_key, packed_lines)
+-- (the chunk it carries on, or false), and for a retry of a routed model the provider it goes to and its try there
+-- (or false: the submitter places it); appends it to the job's chunk list and counts it.
+local function chunk_create(key, list, stats, id, kind, first, count, attempt, parent, lines_key, packed_lines, provider,
+                            provider_try)
   redis.call('HSET', key, 'kind', kind, 'count', count, 'attempt', attempt)
   if first then redis.call('HSET', key, 'first', first) end
   if parent then redis.call('HSET', key, 'parent', parent) end
+  if provider then redis.call('HSET', key, 'provider', provider, 'provider_try', provider_try) end
   if lines_key then redis.call('SET', lines_key, packed_lines) end
   redis.call('RPUSH', list, id)
   chunkstats_add_chunk(stats)
@@ -55,6 +58,11 @@ local function chunk_fence(key, fence)
   redis.call('HSET', key, 'fence', fence)
 end
 
+-- The provider the chunk ran at, as the ledger names it ('' = the default provider).
+local function chunk_provider(key)
+  return redis.call('HGET', key, 'provider') or ''
+end
+
 -- What the chunk adds to its job's usage: the provider's batch usage where it reported one, else the sum over its lines.
 local function chunk_usage(key)
   local u = redis.call('HMGET', key, 'usage_input_tokens', 'usage_cached_tokens', 'usage_output_tokens',
@@ -81,8 +89,8 @@ local function chunk_polled(key, stats, p, now)
   if p.error_file_id ~= '' then redis.call('HSET', key, 'provider_error_file_id', p.error_file_id) end
   if p.errors ~= '' then redis.call('HSET', key, 'provider_errors', p.errors) end
   if counted then
-    chunkstats_add_usage(stats, before, -1)
-    chunkstats_add_usage(stats, chunk_usage(key), 1)
+    chunkstats_add_usage(stats, before, -1, chunk_provider(key))
+    chunkstats_add_usage(stats, chunk_usage(key), 1, chunk_provider(key))
   end
 end
 
@@ -96,12 +104,13 @@ local function chunk_poll_done(key, now)
 end
 
 -- The chunk's results are stored (once: the caller checks results_done): the usage counted from its lines, the
--- successor carrying its requests on (or ''), the result runs of the pass that completed it (or ''); counted done.
-local function chunk_results_done(key, stats, now, line_usage, successor, output_run, error_run)
+-- successor carrying its requests on (or ''), the result runs of the pass that completed it (or ''); counted done, with
+-- the requests it ended {completed, failed} in its provider's ledger.
+local function chunk_results_done(key, stats, now, line_usage, successor, output_run, error_run, ended)
   if successor ~= '' then redis.call('HSET', key, 'successor', successor) end
   redis.call('HSET', key, 'results_done', now, 'line_input_tokens', line_usage[1], 'line_cached_tokens', line_usage[2],
     'line_output_tokens', line_usage[3], 'line_reasoning_tokens', line_usage[4])
   if output_run ~= '' then redis.call('HSET', key, 'output_run', output_run) end
   if error_run ~= '' then redis.call('HSET', key, 'error_run', error_run) end
-  chunkstats_add_done(stats, chunk_usage(key))
+  chunkstats_add_done(stats, chunk_usage(key), chunk_provider(key), ended)
 end

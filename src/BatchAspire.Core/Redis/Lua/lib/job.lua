@@ -51,7 +51,8 @@ local function job_create(key, seq, status, fields)
 end
 
 -- The outcome an ended job keeps (o: completed, failed, usage {input, cached, output, reasoning}, output_file_id and
--- error_file_id ('' = none), cost_batch and cost_standard ('' = no price)), written when it ends.
+-- error_file_id ('' = none), cost_batch and cost_standard ('' = no price), cost_providers (the per-provider ledger,
+-- JSON, '' = none)), written when it ends.
 local function job_record_outcome(key, o, now_s)
   redis.call('HSET', key, 'request_completed', o.completed, 'request_failed', o.failed,
     'usage_input_tokens', o.usage[1], 'usage_cached_tokens', o.usage[2], 'usage_output_tokens', o.usage[3],
@@ -60,4 +61,5 @@ local function job_record_outcome(key, o, now_s)
   if o.output_file_id ~= '' then redis.call('HSET', key, 'output_file_id', o.output_file_id) end
   if o.error_file_id ~= '' then redis.call('HSET', key, 'error_file_id', o.error_file_id) end
   if o.cost_batch ~= '' then redis.call('HSET', key, 'cost_batch_usd', o.cost_batch, 'cost_standard_usd', o.cost_standard) end
+  if o.cost_providers and o.cost_providers ~= '' then redis.call('HSET', key, 'cost_providers', o.cost_providers) end
 end

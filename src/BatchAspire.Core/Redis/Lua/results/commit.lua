@@ -9,8 +9,8 @@
 -- ARGV: 1 job id, 2 terminal status, 3 request_completed, 4 request_failed, 5..8 usage (input, cached, output,
 --       reasoning tokens), 9 cost in batch USD ('' = no price), 10 cost in standard USD, 11 tenant, 12 how long the
 --       results hash and bitmap stay (s), 13..20 output file: id ('' = no file), lines, bytes, parts, segments,
---       filename, purpose, expires_at ('' = never), 21..28 error file likewise, 29 number of unused run prefixes U,
---       30..29+U those prefixes, then the staged part prefixes
+--       filename, purpose, expires_at ('' = never), 21..28 error file likewise, 29 the cost ledger per provider (JSON;
+--       '' = none), 30 number of unused run prefixes U, 31..30+U those prefixes, then the staged part prefixes
 -- Returns: {'won', status} | {'lost', the status the job had} | {'missing', ''}
 --#include lib/clock.lua
 --#include lib/job.lua
@@ -53,6 +53,7 @@ tenant_close_batch(KEYS[9], redis.call('HGET', KEYS[1], 'request_total') or '0')
 job_record_outcome(KEYS[1], {
   completed = ARGV[3], failed = ARGV[4], usage = {ARGV[5], ARGV[6], ARGV[7], ARGV[8]},
   output_file_id = file_ids[1], error_file_id = file_ids[2], cost_batch = ARGV[9], cost_standard = ARGV[10],
+  cost_providers = ARGV[29],
 }, seconds)
 webhook_event_record(KEYS[12], KEYS[13], KEYS[1], ARGV[1], now)
 partial_end(KEYS[14])
@@ -60,9 +61,9 @@ redis.call('ZREM', KEYS[2], ARGV[1])
 
 -- Runs no file took are deleted (listed here, so a crash cannot leave them); the staged parts now belong to the files,
 -- off the sweep's list. An empty file's staged parts (none) and the runs of both are covered.
-local unused = tonumber(ARGV[29])
-for i = 30, 29 + unused do redis.call('ZADD', KEYS[6], now, ARGV[i]) end
-for i = 30 + unused, #ARGV do redis.call('ZREM', KEYS[6], ARGV[i]) end
+local unused = tonumber(ARGV[30])
+for i = 31, 30 + unused do redis.call('ZADD', KEYS[6], now, ARGV[i]) end
+for i = 31 + unused, #ARGV do redis.call('ZREM', KEYS[6], ARGV[i]) end
 redis.call('EXPIRE', KEYS[7], tonumber(ARGV[12]))
 redis.call('EXPIRE', KEYS[8], tonumber(ARGV[12]))
 return {'won', ARGV[2]}

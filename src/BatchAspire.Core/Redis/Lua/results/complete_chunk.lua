@@ -9,7 +9,9 @@
 -- ARGV: 1 job id, 2 successor kind ('retry' | 'capacity' | ''), 3 successor attempt, 4 successor's packed line indexes,
 --       5 successor's line count, 6 the successor's number (the chunk list's length the caller read), 7 capacity delay
 --       (ms), 8 chunk id, 9..12 line usage (input, cached, output, reasoning tokens), 13 output run, 14 error run ('' =
---       none), 15 '1' to list the provider files for deletion, 16 output run's blob prefix, 17 error run's blob prefix
+--       none), 15 '1' to list the provider files for deletion, 16 output run's blob prefix, 17 error run's blob prefix,
+--       18 the provider the successor goes to ('' = placed by the submitter), 19 its try at that provider, 20 requests
+--       this chunk ended answered, 21 requests it ended failed (both counted in its provider's ledger)
 -- Returns: {'completed', successor id or '', provider file id listed for deletion, ...} |
 --          {'done', the successor an earlier call created or ''} | {'moved'} (the chunk list grew: read it again)
 --#include lib/clock.lua
@@ -24,10 +26,13 @@ local successor = ''
 if ARGV[2] ~= '' then
   if redis.call('LLEN', KEYS[2]) ~= tonumber(ARGV[6]) then return {'moved'} end
   successor = ARGV[1] .. '.' .. ARGV[6]
-  chunk_create(KEYS[9], KEYS[2], KEYS[6], successor, 'list', false, ARGV[5], ARGV[3], ARGV[8], KEYS[10], ARGV[4])
+  local provider = ARGV[18] ~= '' and ARGV[18]
+  chunk_create(KEYS[9], KEYS[2], KEYS[6], successor, 'list', false, ARGV[5], ARGV[3], ARGV[8], KEYS[10], ARGV[4], provider,
+    ARGV[19])
   if ARGV[2] == 'capacity' then redis.call('ZADD', KEYS[3], now + tonumber(ARGV[7]), successor) end
 end
-chunk_results_done(KEYS[1], KEYS[6], now, {ARGV[9], ARGV[10], ARGV[11], ARGV[12]}, successor, ARGV[13], ARGV[14])
+chunk_results_done(KEYS[1], KEYS[6], now, {ARGV[9], ARGV[10], ARGV[11], ARGV[12]}, successor, ARGV[13], ARGV[14],
+  {tonumber(ARGV[20]) or 0, tonumber(ARGV[21]) or 0})
 partial_append(KEYS[7], ARGV[8])
 -- Its results are stored: nothing needs to announce its end again.
 redis.call('ZREM', KEYS[8], ARGV[8])
