@@ -36,7 +36,7 @@ public static class ProviderClientExtensions
 #pragma warning disable EXTEXP0001 // RemoveAllResilienceHandlers is experimental; it drops the handler ServiceDefaults adds to every client.
         services.AddHttpClient(HttpClientName, http => http.Timeout = Timeout.InfiniteTimeSpan)   // the resilience handler owns timeouts
             .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(5) })
-            .RedactLoggedHeaders(["Authorization"])
+            .RedactLoggedHeaders(["Authorization", ProviderDirectory.AzureApiKeyHeader])
             .RemoveAllResilienceHandlers()
             .AddStandardResilienceHandler()
             .Configure(resilience =>

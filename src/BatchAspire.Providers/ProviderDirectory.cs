@@ -11,7 +11,8 @@ namespace BatchAspire.Providers;
 
 /// <summary>
 /// One provider a chunk can go to: the default one (section <c>Provider</c>, <see cref="Name"/> null) or a routed one
-/// (<c>Providers:{name}</c>). An openai provider has the Files + Batches clients, an anthropic one the Message Batches client.
+/// (<c>Providers:{name}</c>). An openai or azure provider has the Files + Batches clients, an anthropic one the Message
+/// Batches client.
 /// </summary>
 public sealed class RoutedProvider
 {
@@ -30,6 +31,13 @@ public sealed class RoutedProvider
     public AnthropicBatchClient? Anthropic { get; init; }
 
     public bool IsAnthropic => Kind == ProviderKinds.Anthropic;
+
+    /// <summary>
+    /// The <c>endpoint</c> a batch create names for lines of <paramref name="jobEndpoint"/> (<c>/v1/chat/completions</c>):
+    /// Azure's Batch guide creates with <c>/chat/completions</c> on its v1 surface (docs/providers.md, "Azure OpenAI").
+    /// </summary>
+    public string CreateEndpoint(string jobEndpoint) =>
+        Kind == ProviderKinds.Azure && jobEndpoint.StartsWith("/v1/", StringComparison.Ordinal) ? jobEndpoint[3..] : jobEndpoint;
 
     /// <summary>For logs and tags: never a URL or key.</summary>
     public string Label => Name ?? "default";
@@ -67,14 +75,19 @@ public sealed class ProviderDirectory
                 };
                 continue;
             }
-            var client = new OpenAIClient(new ApiKeyCredential(apiKey), new OpenAIClientOptions
+            var options = new OpenAIClientOptions
             {
                 Endpoint = endpoint,
                 Transport = new HttpClientPipelineTransport(http.CreateClient(Microsoft.Extensions.Hosting.ProviderClientExtensions.HttpClientName)),
                 RetryPolicy = new ClientRetryPolicy(maxRetries: 0),
                 NetworkTimeout = provider.TotalTimeout + TimeSpan.FromSeconds(30),
                 ClientLoggingOptions = new ClientLoggingOptions { EnableLogging = false },
-            });
+            };
+#pragma warning disable OPENAI001 // the constructor taking an AuthenticationPolicy is marked experimental, as the Batch API is
+            var client = settings.Kind == ProviderKinds.Azure
+                ? new OpenAIClient(AzureAuthentication(apiKey), options)
+                : new OpenAIClient(new ApiKeyCredential(apiKey), options);
+#pragma warning restore OPENAI001
 #pragma warning disable OPENAI001 // the Batch API is experimental in the SDK
             var batchClient = client.GetBatchClient();
 #pragma warning restore OPENAI001
@@ -88,6 +101,16 @@ public sealed class ProviderDirectory
     }
 
     public RoutingOptions Routing { get; }
+
+    /// <summary>
+    /// The SDK's authentication for an azure provider: the key in the <c>api-key</c> header an Azure OpenAI resource reads
+    /// it from, not OpenAI's <c>Authorization: Bearer</c> (a Bearer there is read as a Microsoft Entra token and refused).
+    /// </summary>
+    public static AuthenticationPolicy AzureAuthentication(string apiKey) =>
+        ApiKeyAuthenticationPolicy.CreateHeaderApiKeyPolicy(new ApiKeyCredential(apiKey), AzureApiKeyHeader);
+
+    /// <summary>The header an Azure OpenAI resource reads its key from.</summary>
+    public const string AzureApiKeyHeader = "api-key";
 
     /// <summary>The provider of the <c>Provider</c> section: where every unrouted model goes.</summary>
     public RoutedProvider Default { get; }
@@ -105,18 +128,28 @@ public sealed class ProviderDirectory
             : [new RouteStep(Default, null)];
 }
 
-/// <summary>Where a routed provider lives: its <c>BaseUrl</c>, else the bundled Sandbox (which speaks both kinds).</summary>
+/// <summary>Where a routed provider lives: its <c>BaseUrl</c>, else the bundled Sandbox (which speaks every kind).</summary>
 internal static class RoutedProviderEndpoints
 {
     public static Uri? Resolve(NamedProvider settings, IConfiguration configuration)
     {
         if (!string.IsNullOrWhiteSpace(settings.BaseUrl))
-            return Uri.TryCreate(settings.BaseUrl, UriKind.Absolute, out var explicitUri) ? explicitUri : null;
+        {
+            // Azure's guides give the v1 surface with a trailing slash (…/openai/v1/); the SDK appends "/batches" itself.
+            var baseUrl = settings.Kind == ProviderKinds.Azure ? settings.BaseUrl.TrimEnd('/') : settings.BaseUrl;
+            return Uri.TryCreate(baseUrl, UriKind.Absolute, out var explicitUri) ? explicitUri : null;
+        }
         var sandbox = configuration[$"services:{ResourceNames.Sandbox}:https:0"] ?? configuration[$"services:{ResourceNames.Sandbox}:http:0"];
         if (sandbox is null) return null;
-        // The OpenAI SDK takes the root with /v1; the Anthropic SDK adds /v1 itself.
+        // The OpenAI SDK takes the root with /v1 (an Azure resource's v1 surface is under /openai/v1); the Anthropic SDK adds /v1 itself.
         var root = sandbox.TrimEnd('/');
-        return Uri.TryCreate(settings.Kind == ProviderKinds.Anthropic ? root : root + "/v1", UriKind.Absolute, out var uri) ? uri : null;
+        var url = settings.Kind switch
+        {
+            ProviderKinds.Anthropic => root,
+            ProviderKinds.Azure => root + "/openai/v1",
+            _ => root + "/v1",
+        };
+        return Uri.TryCreate(url, UriKind.Absolute, out var uri) ? uri : null;
     }
 
     /// <summary>

@@ -11,10 +11,20 @@ public static class ProviderKinds
     /// <summary>Anthropic's Message Batches API (lines translated, docs/providers.md).</summary>
     public const string Anthropic = "anthropic";
 
+    /// <summary>
+    /// An Azure OpenAI resource's Batch API on its v1 surface (<c>https://NAME.openai.azure.com/openai/v1</c>): OpenAI's
+    /// Files + Batches calls with the <c>api-key</c> header, deployment names as models (docs/providers.md).
+    /// </summary>
+    public const string Azure = "azure";
+
+    /// <summary>Kinds that speak OpenAI's Files + Batches API and read the uploaded lines as they are (but for the model name).</summary>
+    public static bool IsOpenAICompatible(string kind) => kind is OpenAI or Azure;
+
     /// <summary>The most lines and bytes one batch of <paramref name="kind"/> may hold (each provider's documented caps).</summary>
     public static (int Lines, long Bytes) Caps(string kind) => kind switch
     {
         Anthropic => (100_000, 256L * 1000 * 1000),
+        Azure => (100_000, 200L * 1000 * 1000),
         _ => (50_000, 200L * 1024 * 1024),
     };
 }
@@ -22,21 +32,22 @@ public static class ProviderKinds
 /// <summary>One named provider (section <c>Providers:{name}</c>). <see cref="ApiKey"/> is a secret: only the SDK sees it.</summary>
 public sealed class NamedProvider
 {
-    /// <summary><see cref="ProviderKinds.OpenAI"/> or <see cref="ProviderKinds.Anthropic"/>.</summary>
+    /// <summary><see cref="ProviderKinds.OpenAI"/>, <see cref="ProviderKinds.Azure"/> or <see cref="ProviderKinds.Anthropic"/>.</summary>
     public string Kind { get; set; } = ProviderKinds.OpenAI;
 
     /// <summary>
-    /// The API root: for openai including <c>/v1</c> (<c>https://api.openai.com/v1</c>), for anthropic without it
-    /// (<c>https://api.anthropic.com</c>). Absent: the bundled Sandbox, which speaks both.
+    /// The API root: for openai including <c>/v1</c> (<c>https://api.openai.com/v1</c>), for azure the resource's v1 surface
+    /// (<c>https://NAME.openai.azure.com/openai/v1</c>), for anthropic without <c>/v1</c> (<c>https://api.anthropic.com</c>).
+    /// Absent: the bundled Sandbox, which speaks all three.
     /// </summary>
     public string? BaseUrl { get; set; }
 
     public string? ApiKey { get; set; }
 
-    /// <summary>Most lines in one batch at this provider; defaults to the kind's cap (50,000 openai, 100,000 anthropic).</summary>
+    /// <summary>Most lines in one batch at this provider; defaults to the kind's cap (50,000 openai, 100,000 azure and anthropic).</summary>
     public int? MaxLinesPerChunk { get; set; }
 
-    /// <summary>Most bytes of one chunk's lines at this provider; defaults to the kind's cap (200 MiB openai, 256 MB anthropic).</summary>
+    /// <summary>Most bytes of one chunk's lines at this provider; defaults to the kind's cap (200 MiB openai, 200 MB azure, 256 MB anthropic).</summary>
     public long? MaxBytesPerChunk { get; set; }
 
     public int LinesCap => MaxLinesPerChunk ?? ProviderKinds.Caps(Kind).Lines;
@@ -51,8 +62,9 @@ public sealed class RouteTarget
     public string Provider { get; set; } = "";
 
     /// <summary>
-    /// The provider's own model name (providers of kind anthropic only: their lines are translated anyway); absent: the
-    /// model the lines name.
+    /// The provider's own model name: for azure the deployment name. openai and azure providers are sent each line with
+    /// <c>body.model</c> replaced by it (as it streams to the Files API); anthropic ones get it in the translation. Absent:
+    /// the model the lines name, and the lines go out as they are.
     /// </summary>
     public string? Model { get; set; }
 
@@ -98,9 +110,9 @@ public sealed partial class RoutingOptions
             var at = $"{ProvidersSection}:{name}";
             if (!ProviderName().IsMatch(name))
                 failures.Add($"{at}: a provider name is 1 to 32 of a-z, 0-9, '_' or '-'.");
-            if (provider.Kind is not (ProviderKinds.OpenAI or ProviderKinds.Anthropic))
+            if (provider.Kind is not (ProviderKinds.OpenAI or ProviderKinds.Azure or ProviderKinds.Anthropic))
             {
-                failures.Add($"{at}:Kind must be '{ProviderKinds.OpenAI}' or '{ProviderKinds.Anthropic}'.");
+                failures.Add($"{at}:Kind must be '{ProviderKinds.OpenAI}', '{ProviderKinds.Azure}' or '{ProviderKinds.Anthropic}'.");
                 continue;
             }
             var (lines, bytes) = ProviderKinds.Caps(provider.Kind);
@@ -123,9 +135,6 @@ public sealed partial class RoutingOptions
                     failures.Add($"{at}:{i}:Provider must name a provider configured under {ProvidersSection} ('{Shorten(target.Provider)}' is not).");
                 if (target.Model is { } name && string.IsNullOrWhiteSpace(name))
                     failures.Add($"{at}:{i}:Model must not be blank (leave it out to send the lines' model).");
-                // An openai provider is sent the uploaded lines as they are: renaming body.model in the upload stream is not built.
-                else if (target.Model is not null && Providers.TryGetValue(target.Provider, out var p) && p.Kind == ProviderKinds.OpenAI)
-                    failures.Add($"{at}:{i}:Model can only be given for a provider of kind '{ProviderKinds.Anthropic}' (an openai provider is sent the lines' own model).");
                 if (target.InputPerMillion < 0 || target.CachedInputPerMillion < 0 || target.OutputPerMillion < 0)
                     failures.Add($"{at}:{i}: prices must not be negative.");
                 if (target.InputPerMillion is null != target.OutputPerMillion is null)

@@ -77,7 +77,7 @@ public sealed class BatchProcessor(
         {
             if (input is null) throw new FileNotFoundException();
             result = LineValidator.Validate(files.ContentPath(input.Id), batch.Endpoint, limit is null ? null : tokens,
-                snapshot.RefuseCustomIdsContaining);
+                snapshot.RefuseCustomIdsContaining, azure: batch.IsAzure);
         }
         catch (FileNotFoundException)
         {

@@ -58,6 +58,8 @@ public static class BatchesApi
 
         if (RequiredString(body, "input_file_id", out var inputFileId) is { } e1) return e1;
         if (RequiredString(body, "endpoint", out var endpoint) is { } e2) return e2;
+        var azure = AzureSurface.IsAzurePath(http.Request.Path);
+        if (azure) endpoint = AzureSurface.Normalize(endpoint);
         if (!Endpoints.Contains(endpoint))
         {
             return OpenAIErrors.BadRequest(
@@ -93,6 +95,7 @@ public static class BatchesApi
             Project = project,
             Seq = store.NextSeq(),
             Endpoint = endpoint,
+            Surface = azure ? BatchState.AzureSurface : null,
             InputFileId = inputFileId,
             Status = BatchStatus.Validating,
             Metadata = metadata,

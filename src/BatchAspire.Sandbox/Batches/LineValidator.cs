@@ -17,8 +17,14 @@ public static class LineValidator
     public const int MaxEmbeddingInputs = 50_000;
     public const int MaxReportedErrors = 100;
 
-    public static ValidationResult Validate(string path, string endpoint, TokenCounter? tokens, string? refuseCustomIdsContaining = null)
+    /// <param name="azure">
+    /// A batch of the Azure surface: up to <see cref="Http.AzureSurface.MaxRequests"/> lines, and a line's <c>url</c> may
+    /// leave out <c>/v1</c> (<c>/chat/completions</c>), as Azure's guides write it.
+    /// </param>
+    public static ValidationResult Validate(string path, string endpoint, TokenCounter? tokens, string? refuseCustomIdsContaining = null,
+        bool azure = false)
     {
+        var maxRequests = azure ? Http.AzureSurface.MaxRequests : MaxRequests;
         var errors = new List<BatchError>();
         var customIds = new HashSet<string>(StringComparer.Ordinal);
         string? model = null;
@@ -35,10 +41,10 @@ public static class LineValidator
             }
             if (JsonlReader.IsBlank(line.Span)) continue;
             requests++;
-            if (requests > MaxRequests)
+            if (requests > maxRequests)
             {
                 errors.Insert(0, new BatchError("too_many_tasks",
-                    $"The batch input file contains more than the maximum of {MaxRequests:N0} requests.", null, null));
+                    $"The batch input file contains more than the maximum of {maxRequests:N0} requests.", null, null));
                 break;
             }
             var lineNumber = reader.LineNumber;
@@ -55,7 +61,7 @@ public static class LineValidator
                 {
                     error = ("invalid_request", "This request was refused by the provider's validation (fault knob refuse_custom_ids_containing).", "custom_id");
                 }
-                else if (parsed.Url != endpoint)
+                else if ((azure && parsed.Url is not null ? Http.AzureSurface.Normalize(parsed.Url) : parsed.Url) != endpoint)
                 {
                     error = ("url_mismatch", $"The URL provided for this request does not prefix-match the batch endpoint '{endpoint}'.", "url");
                 }

@@ -10,7 +10,8 @@ namespace BatchAspire.Sandbox.Http;
 /// Cross-cutting behaviour of every API response: <c>x-request-id</c>, the error envelope for
 /// anything that fails (including routing 404/405 and bad requests), bearer auth and injected API faults.
 /// Under <c>/v1/messages</c> (Anthropic's API) errors take Anthropic's shape, the key may come as <c>x-api-key</c>,
-/// and <c>anthropic-version</c> is required, as on the real API.
+/// and <c>anthropic-version</c> is required, as on the real API. Under <c>/openai</c> (an Azure OpenAI resource's surface,
+/// <see cref="AzureSurface"/>) the key comes only in the <c>api-key</c> header.
 /// </summary>
 public static class SandboxPipeline
 {
@@ -75,7 +76,13 @@ public static class SandboxPipeline
                 await next(context);
                 return;
             }
-            var token = ApiKey(context.Request);
+            var azure = AzureSurface.IsAzurePath(path);
+            var token = azure ? AzureKey(context.Request) : ApiKey(context.Request);
+            if (azure && (token is null || (options.ApiKey is { Length: > 0 } azureKey && !FixedTimeEquals(token, azureKey))))
+            {
+                await AzureSurface.Unauthorized().ExecuteAsync(context);
+                return;
+            }
             if (options.ApiKey is { Length: > 0 } key && !FixedTimeEquals(token, key))
             {
                 await SendAsync(context, OpenAIErrors.InvalidApiKey());
@@ -114,7 +121,8 @@ public static class SandboxPipeline
     /// visible only to the token that created them. Only a hash of the token is kept.
     /// </summary>
     public static string Project(this HttpContext context) =>
-        context.Items[ProjectItem] as string ?? ProjectOf(ApiKey(context.Request));
+        context.Items[ProjectItem] as string
+        ?? ProjectOf(AzureSurface.IsAzurePath(context.Request.Path) ? AzureKey(context.Request) : ApiKey(context.Request));
 
     private static Task SendAsync(HttpContext context, OpenAIError error) =>
         AnthropicErrors.IsAnthropicPath(context.Request.Path)
@@ -123,6 +131,13 @@ public static class SandboxPipeline
 
     private static string ProjectOf(string? token) =>
         token is null ? "anonymous" : "p_" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(token)).AsSpan(0, 12));
+
+    /// <summary>
+    /// Azure's <c>api-key</c> header; nothing else counts (a Bearer on Azure is a Microsoft Entra token, which the Sandbox
+    /// does not issue). The same key is the same project on either surface.
+    /// </summary>
+    private static string? AzureKey(HttpRequest request) =>
+        request.Headers[AzureSurface.ApiKeyHeader].ToString() is { Length: > 0 } key ? key : null;
 
     /// <summary>The bearer token, or else Anthropic's <c>x-api-key</c>: one key is one project whichever header carries it.</summary>
     private static string? ApiKey(HttpRequest request)

@@ -76,6 +76,16 @@ public sealed class BatchState
 
     public const string MessageBatchEndpoint = "/v1/messages";
 
+    /// <summary>
+    /// <see cref="AzureSurface"/> for a batch created on an Azure OpenAI resource's surface (<c>/openai/v1</c>): its lines are
+    /// checked by Azure's rules (100,000 lines, <c>url</c> with or without <c>/v1</c>); null on OpenAI's.
+    /// </summary>
+    public string? Surface { get; init; }
+
+    public const string AzureSurface = "azure";
+
+    [JsonIgnore] public bool IsAzure => Surface == AzureSurface;
+
     /// <summary>Seconds after their creation that the result files expire (<c>output_expires_after</c>).</summary>
     public long? OutputExpiresAfter { get; init; }
 

@@ -98,7 +98,7 @@ public sealed class ChunkSubmitter(
                 }
                 else
                 {
-                    fileId = chunk.ProviderFileId ?? await UploadAsync(provider, chunk, job, leaseLost.Token);
+                    fileId = chunk.ProviderFileId ?? await UploadAsync(provider, chunk, job, model, leaseLost.Token);
                 }
             }
             catch (ProviderCallException exception) when (FaultRule.Classify(exception) == FaultKind.ProviderRejected)
@@ -128,7 +128,7 @@ public sealed class ChunkSubmitter(
             {
                 created = provider.Anthropic is { } anthropic
                     ? (await anthropic.CreateAsync(requests!, leaseLost.Token)).ToProviderSnapshot()
-                    : await provider.Commands!.CreateBatchAsync(fileId, job[JobFields.Endpoint] ?? "", metadata, leaseLost.Token);
+                    : await provider.Commands!.CreateBatchAsync(fileId, provider.CreateEndpoint(job[JobFields.Endpoint] ?? ""), metadata, leaseLost.Token);
             }
             catch (ProviderCallException exception) when (exception.Status == 429)
             {
@@ -208,12 +208,17 @@ public sealed class ChunkSubmitter(
         }
     }
 
-    private async Task<string> UploadAsync(RoutedProvider provider, ChunkRecord chunk, JobRecord job, CancellationToken ct)
+    /// <summary>
+    /// Streams the chunk's lines to the provider's Files API; with a route's <paramref name="model"/> other than the job's,
+    /// each line goes out with <c>body.model</c> replaced (<see cref="LineModelRewriter"/>), else byte for byte as stored.
+    /// </summary>
+    private async Task<string> UploadAsync(RoutedProvider provider, ChunkRecord chunk, JobRecord job, string? model, CancellationToken ct)
     {
         var inputFileId = job[JobFields.InputFileId] ?? throw new InvalidOperationException($"Job {job.Id} has no input file.");
         IAsyncEnumerable<ReadOnlyMemory<byte>> lines = chunk.IsList
             ? Lines(files.ReadLinesAsync(inputFileId, await chunks.ReadLineIndexesAsync(chunk), ct))
             : files.ReadLinesAsync(inputFileId, chunk.First, chunk.Count, ct);
+        if (model is not null && model != job[JobFields.Model]) lines = Renamed(lines, new LineModelRewriter(model));
         await using var stream = new ChunkLineStream(lines, ct);
         using var activity = SubmitterTelemetry.Source.StartActivity("upload chunk");
         activity?.SetTag(TelemetryTags.ChunkId, chunk.Id);
@@ -226,6 +231,13 @@ public sealed class ChunkSubmitter(
         static async IAsyncEnumerable<ReadOnlyMemory<byte>> Lines(IAsyncEnumerable<(long Index, ReadOnlyMemory<byte> Line)> indexed)
         {
             await foreach (var (_, line) in indexed) yield return line;
+        }
+
+        // The rewritten line lives in the rewriter's buffer until the next one is asked for: the upload stream copies
+        // each line out before it asks for the next (ChunkLineStream), as it does with the store's own line memory.
+        static async IAsyncEnumerable<ReadOnlyMemory<byte>> Renamed(IAsyncEnumerable<ReadOnlyMemory<byte>> lines, LineModelRewriter rewriter)
+        {
+            await foreach (var line in lines) yield return rewriter.Rewrite(line);
         }
     }
 

@@ -2,6 +2,7 @@ using BatchAspire.Contracts;
 using BatchAspire.Core.Chunks;
 using BatchAspire.Core.Files;
 using BatchAspire.Core.Jobs;
+using BatchAspire.Core.Routing;
 using BatchAspire.Core.Telemetry;
 using BatchAspire.Providers;
 using MassTransit;
@@ -75,12 +76,17 @@ public sealed class JobPlanning(
 
     /// <summary>
     /// A chunk's caps: a routed model's are the smallest of its route's providers (so any chunk fits whichever provider
-    /// of the route takes it); an unrouted model's are the submitter's settings, as before routing.
+    /// of the route takes it); an unrouted model's are the submitter's settings, as before routing. An openai or azure
+    /// provider sent a longer model name than the lines' gets each line that much longer, so its byte cap leaves room for it.
     /// </summary>
     private (int Lines, long Bytes) Caps(string? model)
     {
         var route = providers.RouteOf(model);
         if (route is [{ Provider.Settings: null }]) return (options.Value.MaxLinesPerChunk, options.Value.MaxBytesPerChunk);
-        return (route.Min(step => step.Provider.Settings!.LinesCap), route.Min(step => step.Provider.Settings!.BytesCap));
+        var lines = route.Min(step => step.Provider.Settings!.LinesCap);
+        return (lines, route.Min(step => Math.Max(2, step.Provider.Settings!.BytesCap - (long)lines * Growth(step))));
+
+        int Growth(RouteStep step) =>
+            step.Model is { } renamed && model is not null && ProviderKinds.IsOpenAICompatible(step.Provider.Kind) ? LineModelRewriter.Growth(model, renamed) : 0;
     }
 }

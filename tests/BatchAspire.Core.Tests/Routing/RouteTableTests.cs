@@ -74,7 +74,7 @@ public sealed class RouteTableTests
             ("Providers:oai:MaxLinesPerChunk", "50001"),
             ("Providers:oai:MaxBytesPerChunk", "1"));
 
-        Assert.Contains("Providers:x:Kind must be 'openai' or 'anthropic'.", refused.Failures);
+        Assert.Contains("Providers:x:Kind must be 'openai', 'azure' or 'anthropic'.", refused.Failures);
         Assert.Contains(refused.Failures, f => f.StartsWith("Providers:claude:MaxLinesPerChunk must be between 1 and 100000", StringComparison.Ordinal));
         Assert.Contains(refused.Failures, f => f.StartsWith("Providers:oai:MaxLinesPerChunk must be between 1 and 50000", StringComparison.Ordinal));
         Assert.Contains(refused.Failures, f => f.StartsWith("Providers:oai:MaxBytesPerChunk must be between 2", StringComparison.Ordinal));
@@ -98,14 +98,30 @@ public sealed class RouteTableTests
     }
 
     [Fact]
-    public void AModelNameForAnOpenAIProviderIsRefusedBecauseItsLinesAreUploadedAsTheyAre()
+    public void AnAzureProviderHasAzuresCapsAndOpenAICompatibleProvidersTakeAModelName()
+    {
+        var routing = Bind(
+            ("Providers:az:Kind", "azure"),
+            ("Providers:oai:Kind", "openai"),
+            ("Routing:Routes:gpt-5-nano:0:Provider", "az"),
+            ("Routing:Routes:gpt-5-nano:0:Model", "my-batch-deployment"),
+            ("Routing:Routes:gpt-5-nano:1:Provider", "oai"),
+            ("Routing:Routes:gpt-5-nano:1:Model", "gpt-5-mini"));
+
+        Assert.Equal((100_000, 200_000_000L), (routing.Providers["az"].LinesCap, routing.Providers["az"].BytesCap));
+        Assert.Equal(["my-batch-deployment", "gpt-5-mini"], routing.RouteOf("gpt-5-nano")!.Select(step => step.Model));
+        Assert.Equal(ProviderKinds.Azure, routing.FirstKindOf("gpt-5-nano"));
+    }
+
+    [Fact]
+    public void AnAzureProviderAboveAzuresCapsIsRefused()
     {
         var refused = Refused(
-            ("Providers:oai:Kind", "openai"),
-            ("Routing:Routes:gpt-5-nano:0:Provider", "oai"),
-            ("Routing:Routes:gpt-5-nano:0:Model", "gpt-5-mini"));
+            ("Providers:az:Kind", "azure"),
+            ("Providers:az:MaxLinesPerChunk", "100001"),
+            ("Providers:az:MaxBytesPerChunk", "200000001"));
 
-        Assert.Equal(["Routing:Routes:gpt-5-nano:0:Model can only be given for a provider of kind 'anthropic' (an openai provider is sent the lines' own model)."],
-            refused.Failures);
+        Assert.Contains(refused.Failures, f => f.StartsWith("Providers:az:MaxLinesPerChunk must be between 1 and 100000", StringComparison.Ordinal));
+        Assert.Contains(refused.Failures, f => f.StartsWith("Providers:az:MaxBytesPerChunk must be between 2 and 200000000", StringComparison.Ordinal));
     }
 }
