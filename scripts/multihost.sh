@@ -48,10 +48,16 @@ hosts() { echo infra; for ((i = 1; i <= service_hosts; i++)); do echo "svc$i"; d
 in_ns() { local host=$1; shift; ip netns exec "$(ns "$host")" "$@"; }
 
 # Waits (bounded) until CMD succeeds; CMD runs in a subshell so its failure only means "not yet".
+# WHAT names a process started by `start` (or something else, then only the time bounds the wait): one that has died
+# fails the wait at once, with the end of its log.
 wait_for() {
   local what=$1 seconds=$2; shift 2
   local deadline=$((SECONDS + seconds))
   until ("$@") >/dev/null 2>&1; do
+    if [[ -f $run/pids/$what ]] && ! kill -0 "$(cat "$run/pids/$what")" 2>/dev/null; then
+      tail -n 20 "$run/logs/$what.log" >&2
+      die "$what exited while starting (log: $run/logs/$what.log)"
+    fi
     ((SECONDS < deadline)) || die "$what did not come up within ${seconds}s (logs: $run/logs)"
     sleep 0.5
   done
@@ -85,6 +91,7 @@ cmd_down() {
     ip netns delete "$n"
   done
   rm -rf /etc/netns/"$prefix"-* "$run"
+  rmdir /etc/netns 2>/dev/null || true
 }
 
 network() {

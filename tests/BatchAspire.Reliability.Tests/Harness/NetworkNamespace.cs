@@ -1,0 +1,116 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Runtime.InteropServices;
+
+namespace BatchAspire.Reliability.Tests.Harness;
+
+/// <summary>
+/// Sockets that live in a named Linux network namespace (<c>ip netns</c>), so the test process, running in the root
+/// namespace, talks to the system as a client on that namespace would: through its interface and the bridge. A socket
+/// belongs to the namespace of the thread that created it; a short-lived thread enters the namespace, creates the
+/// socket and leaves, and the socket stays there for its whole life.
+/// </summary>
+public sealed class NetworkNamespace(string name)
+{
+    private const int CloneNewNet = 0x40000000;
+    private const int ReadOnly = 0;
+
+    public string Name { get; } = name;
+
+    /// <summary>
+    /// An HTTP client whose connections start in this namespace. A request to <paramref name="logicalHost"/> is sent to
+    /// the first of <paramref name="addresses"/> that accepts a connection (a client that knows every intake replica and
+    /// fails over when one is gone); any other host is connected to as given.
+    /// </summary>
+    public HttpClient CreateHttpClient(string? logicalHost = null, IReadOnlyList<IPAddress>? addresses = null) =>
+        new(new SocketsHttpHandler
+        {
+            // A killed host's pooled connections are dropped soon, so the next request connects afresh.
+            PooledConnectionLifetime = TimeSpan.FromSeconds(5),
+            ConnectTimeout = TimeSpan.FromSeconds(5),
+            ConnectCallback = async (context, ct) =>
+            {
+                IReadOnlyList<IPAddress> candidates = context.DnsEndPoint.Host == logicalHost && addresses is not null
+                    ? addresses
+                    : [IPAddress.Parse(context.DnsEndPoint.Host)];
+                Exception? last = null;
+                foreach (var address in candidates)
+                {
+                    var socket = CreateSocket();
+                    try
+                    {
+                        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
+                        timeout.CancelAfter(TimeSpan.FromSeconds(3));
+                        await socket.ConnectAsync(new IPEndPoint(address, context.DnsEndPoint.Port), timeout.Token);
+                        return new NetworkStream(socket, ownsSocket: true);
+                    }
+                    catch (Exception e) when (e is SocketException or OperationCanceledException && !ct.IsCancellationRequested)
+                    {
+                        socket.Dispose();
+                        last = e;
+                    }
+                }
+                throw new HttpRequestException($"no address of {context.DnsEndPoint.Host} in {Name} accepted a connection", last);
+            },
+        })
+        { Timeout = TimeSpan.FromMinutes(2) };
+
+    /// <summary>A TCP socket created inside the namespace.</summary>
+    public Socket CreateSocket()
+    {
+        Socket? socket = null;
+        Exception? failure = null;
+        var thread = new Thread(() =>
+        {
+            try { socket = CreateInNamespace(); }
+            catch (Exception e) { failure = e; }
+        });
+        thread.Start();
+        thread.Join();
+        return socket ?? throw new InvalidOperationException($"cannot create a socket in network namespace {Name}", failure);
+    }
+
+    private Socket CreateInNamespace()
+    {
+        var home = Open("/proc/thread-self/ns/net");
+        var target = Open($"/var/run/netns/{Name}");
+        try
+        {
+            Enter(target);
+            try
+            {
+                return new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+            }
+            finally
+            {
+                // Back home before the thread ends, so nothing else ever runs in the namespace on it.
+                Enter(home);
+            }
+        }
+        finally
+        {
+            _ = Close(home);
+            _ = Close(target);
+        }
+    }
+
+    private static int Open(string path)
+    {
+        var fd = OpenFile(path, ReadOnly);
+        return fd >= 0 ? fd : throw new IOException($"open {path}: errno {Marshal.GetLastPInvokeError()}");
+    }
+
+    private static void Enter(int fd)
+    {
+        if (SetNs(fd, CloneNewNet) != 0) throw new IOException($"setns: errno {Marshal.GetLastPInvokeError()}");
+    }
+
+    [DllImport("libc", EntryPoint = "open", SetLastError = true)]
+    private static extern int OpenFile([MarshalAs(UnmanagedType.LPUTF8Str)] string path, int flags);
+
+    [DllImport("libc", EntryPoint = "close", SetLastError = true)]
+    private static extern int Close(int fd);
+
+    [DllImport("libc", EntryPoint = "setns", SetLastError = true)]
+    private static extern int SetNs(int fd, int nstype);
+}
