@@ -297,6 +297,7 @@ cmd_env() {
   echo "MH_PROVIDER_KEY=$provider_key"
   echo "MH_CLIENT_NAMESPACE=$(ns client)"
   echo "MH_SENTINELS=$infra_ip:26379,$infra_ip:26380,$infra_ip:26381"
+  echo "MH_BLOB_ADDRESS=$infra_ip:10000"
 }
 
 cmd_primary() {
@@ -314,23 +315,28 @@ cmd_status() {
   echo "rabbitmq running nodes: $(rabbitmqctl_infra cluster_status --formatter json 2>/dev/null | grep -o '"running_nodes":\[[^]]*\]' || echo unknown)"
 }
 
-case ${1:-} in
-  up) shift; cmd_up "$@" ;;
-  down) cmd_down; say "down" ;;
-  status) cmd_status ;;
-  env) cmd_env ;;
-  primary) cmd_primary ;;
-  exec) shift; host=${1:?exec HOST CMD...}; shift; in_ns "$host" "$@" ;;
-  kill-host)
-    host=${2:?kill-host HOST}
-    [[ $host == svc* ]] || die "kill-host takes a service host (svc1..svc$service_hosts)"
-    pids=$(ip netns pids "$(ns "$host")")
-    [[ -n $pids ]] && kill -9 $pids
-    say "killed $(echo $pids | wc -w) processes on $host" ;;
-  kill-rabbit) kill_group "rabbit-${2:?kill-rabbit a|b|c}"; say "killed rabbit-$2" ;;
-  kill-redis-primary)
-    primary=$(cmd_primary)
-    case ${primary##*:} in 6379) kill_group redis-primary ;; 6380) kill_group redis-replica ;; *) die "no primary ($primary)" ;; esac
-    say "killed the Redis primary $primary" ;;
-  *) sed -n '2,/^set -euo/p' "$0" | sed '$d' | sed 's/^# \{0,1\}//'; exit 2 ;;
-esac
+# The whole command runs from one function read before it starts, so editing this file meanwhile cannot change a run.
+main() {
+  case ${1:-} in
+    up) shift; cmd_up "$@" ;;
+    down) cmd_down; say "down" ;;
+    status) cmd_status ;;
+    env) cmd_env ;;
+    primary) cmd_primary ;;
+    exec) shift; host=${1:?exec HOST CMD...}; shift; in_ns "$host" "$@" ;;
+    kill-host)
+      host=${2:?kill-host HOST}
+      [[ $host == svc* ]] || die "kill-host takes a service host (svc1..svc$service_hosts)"
+      pids=$(ip netns pids "$(ns "$host")")
+      [[ -n $pids ]] && kill -9 $pids
+      say "killed $(echo $pids | wc -w) processes on $host" ;;
+    kill-rabbit) kill_group "rabbit-${2:?kill-rabbit a|b|c}"; say "killed rabbit-$2" ;;
+    kill-redis-primary)
+      primary=$(cmd_primary)
+      case ${primary##*:} in 6379) kill_group redis-primary ;; 6380) kill_group redis-replica ;; *) die "no primary ($primary)" ;; esac
+      say "killed the Redis primary $primary" ;;
+    *) sed -n '2,/^set -euo/p' "$0" | sed '$d' | sed 's/^# \{0,1\}//'; exit 2 ;;
+  esac
+}
+
+main "$@"; exit $?

@@ -38,6 +38,9 @@ public sealed class MultiHostFixture : IAsyncLifetime
 
     public SandboxAdmin Sandbox { get; private set; } = null!;
 
+    /// <summary>Azurite's blob service on the infrastructure host.</summary>
+    public IPEndPoint BlobAddress { get; private set; } = null!;
+
     public FaultLedger Ledger { get; } = new();
 
     /// <summary>Where the script keeps each process's log.</summary>
@@ -78,6 +81,7 @@ public sealed class MultiHostFixture : IAsyncLifetime
         var provider = Client.CreateHttpClient();
         provider.BaseAddress = new Uri(settings["MH_PROVIDER_URL"]);
         Sandbox = new SandboxAdmin(provider, settings["MH_PROVIDER_KEY"]);
+        BlobAddress = IPEndPoint.Parse(settings["MH_BLOB_ADDRESS"]);
     }
 
     /// <summary>Runs <c>scripts/multihost.sh</c> with <paramref name="arguments"/>, bounded; its output, or a failure with it.</summary>

@@ -1,7 +1,12 @@
 using System.Diagnostics;
+using System.Net;
 using System.Net.Http.Headers;
 using System.Text.Json;
 using BatchAspire.Reliability.Tests.Harness;
+using BatchAspire.Storage;
+using BatchAspire.Testing;
+using Microsoft.Extensions.Hosting;
+using StackExchange.Redis;
 
 namespace BatchAspire.Reliability.Tests;
 
@@ -64,7 +69,8 @@ public sealed class MultiHostTests(MultiHostFixture fixture) : IClassFixture<Mul
         await File.AppendAllLinesAsync(Path.Combine(AppContext.BaseDirectory, "multihost-timings.log"), [$"{DateTime.UtcNow:O} {timings}"], Ct);
         JobInvariant.AssertAnsweredOnce(job, end, output, errors, report);
         Assert.True(report.ProviderBatches >= 8, $"fewer provider batches than chunks: {report}");
-        AssertNoSurvivorGaveUp();
+        await AssertNoStrayBlobsAsync(end);
+        AssertNoServiceGaveUp();
     }
 
     /// <summary>Polls the batch (bounded) through whichever intake answers; errors while a host is gone are waited out.</summary>
@@ -99,10 +105,25 @@ public sealed class MultiHostTests(MultiHostFixture fixture) : IClassFixture<Mul
         return await response.Content.ReadAsByteArrayAsync(Ct);
     }
 
-    /// <summary>No surviving service dead-lettered a message (MassTransit's <c>R-FAULT</c>) or lost a background loop.</summary>
-    private void AssertNoSurvivorGaveUp()
+    /// <summary>
+    /// Every blob of the job belongs to its output or error file or is listed for the sweep, read from the new Redis
+    /// primary and from Azurite through connections that start in the client namespace.
+    /// </summary>
+    private async Task AssertNoStrayBlobsAsync(JsonElement end)
     {
-        var given = Directory.EnumerateFiles(fixture.LogDirectory, "svc2-*.log")
+        var primary = IPEndPoint.Parse((await fixture.RedisPrimaryAsync())!);
+        await using var redisForward = fixture.Client.Forward(primary);
+        await using var blobForward = fixture.Client.Forward(fixture.BlobAddress);
+        await using var redis = await ConnectionMultiplexer.ConnectAsync($"{redisForward.Local},connectTimeout=5000,syncTimeout=5000,asyncTimeout=5000");
+        var blobs = BlobStoreExtensions.Create(new BlobStoreOptions { Provider = BlobStoreProviders.Azure },
+            AzuriteServer.DevelopmentConnectionString(blobForward.Local.Port));
+        await JobInvariant.AssertNoStrayBlobsAsync(redis.GetDatabase(), blobs, end, Ct);
+    }
+
+    /// <summary>No service, on either host, dead-lettered a message (MassTransit's <c>R-FAULT</c>) or lost a background loop.</summary>
+    private void AssertNoServiceGaveUp()
+    {
+        var given = Directory.EnumerateFiles(fixture.LogDirectory, "svc*.log")
             .SelectMany(f => File.ReadLines(f).Select(line => (File: Path.GetFileName(f), Line: line)))
             .Where(l => l.Line.Contains("R-FAULT", StringComparison.Ordinal) || l.Line.Contains("BackgroundService failed", StringComparison.Ordinal))
             .Take(5).Select(l => $"{l.File}: {l.Line}").ToList();

@@ -117,17 +117,10 @@ public class ReliabilityFixture : IAsyncLifetime
     }
 
     /// <summary>The distinct blob prefixes (a line part's name without its ".data", ".index" or ".lines") under <paramref name="prefix"/>.</summary>
-    public async Task<HashSet<string>> BlobPrefixesAsync(string prefix, CancellationToken ct)
-    {
-        var prefixes = new HashSet<string>(StringComparer.Ordinal);
-        await foreach (var blob in Blobs.ListAsync(prefix, ct)) prefixes.Add(blob.Name[..blob.Name.LastIndexOf('.')]);
-        return prefixes;
-    }
+    public Task<HashSet<string>> BlobPrefixesAsync(string prefix, CancellationToken ct) => JobInvariant.BlobPrefixesAsync(Blobs, prefix, ct);
 
     /// <summary>The blob prefixes listed in <c>ba:blobs:delete</c>, with when each is due (unix ms).</summary>
-    public async Task<Dictionary<string, double>> BlobsListedForDeletionAsync() =>
-        (await Redis.GetDatabase().SortedSetRangeByRankWithScoresAsync("ba:blobs:delete"))
-            .ToDictionary(e => (string)e.Element!, e => e.Score, StringComparer.Ordinal);
+    public Task<Dictionary<string, double>> BlobsListedForDeletionAsync() => JobInvariant.BlobsListedForDeletionAsync(Redis.GetDatabase());
 
     /// <summary>Puts the system back the way a scenario found it: every resource running and healthy, no fault knob on.</summary>
     public async Task RestoreAsync(CancellationToken ct)

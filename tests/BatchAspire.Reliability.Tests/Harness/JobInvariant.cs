@@ -1,5 +1,7 @@
 using System.Text;
 using System.Text.Json;
+using BatchAspire.Storage;
+using StackExchange.Redis;
 
 namespace BatchAspire.Reliability.Tests.Harness;
 
@@ -95,9 +97,12 @@ public static class JobInvariant
     /// listed in <c>ba:blobs:delete</c> (a run no file took, a dead writer's part) for the sweep; and no part of those
     /// files is listed, which would delete a file that is still served.
     /// </summary>
-    public static async Task AssertNoStrayBlobsAsync(ReliabilityFixture fixture, JsonElement batch, CancellationToken ct)
+    public static Task AssertNoStrayBlobsAsync(ReliabilityFixture fixture, JsonElement batch, CancellationToken ct) =>
+        AssertNoStrayBlobsAsync(fixture.Redis.GetDatabase(), fixture.Blobs, batch, ct);
+
+    /// <inheritdoc cref="AssertNoStrayBlobsAsync(ReliabilityFixture, JsonElement, CancellationToken)"/>
+    public static async Task AssertNoStrayBlobsAsync(IDatabase db, IBlobStore blobs, JsonElement batch, CancellationToken ct)
     {
-        var db = fixture.Redis.GetDatabase();
         var parts = new HashSet<string>(StringComparer.Ordinal);
         foreach (var field in new[] { "output_file_id", "error_file_id" })
         {
@@ -106,12 +111,25 @@ public static class JobInvariant
             Assert.False(string.IsNullOrEmpty(text), $"file {fileId} names no blobs");
             foreach (var part in text!.Split(';')) parts.Add(part[..part.IndexOf(' ')]);
         }
-        var listed = await fixture.BlobsListedForDeletionAsync();
+        var listed = await BlobsListedForDeletionAsync(db);
         var jobId = batch.GetProperty("id").GetString()!;
-        foreach (var prefix in await fixture.BlobPrefixesAsync($"jobs/{jobId}/", ct))
+        foreach (var prefix in await BlobPrefixesAsync(blobs, $"jobs/{jobId}/", ct))
             Assert.True(parts.Contains(prefix) || listed.ContainsKey(prefix), $"blob {prefix} of {jobId} belongs to no file and is not listed for deletion");
         Assert.All(parts, part => Assert.False(listed.ContainsKey(part), $"{part}, a part of a file of {jobId}, is listed for deletion"));
     }
+
+    /// <summary>The distinct blob prefixes (a line part's name without its ".data", ".index" or ".lines") under <paramref name="prefix"/>.</summary>
+    public static async Task<HashSet<string>> BlobPrefixesAsync(IBlobStore blobs, string prefix, CancellationToken ct)
+    {
+        var prefixes = new HashSet<string>(StringComparer.Ordinal);
+        await foreach (var blob in blobs.ListAsync(prefix, ct)) prefixes.Add(blob.Name[..blob.Name.LastIndexOf('.')]);
+        return prefixes;
+    }
+
+    /// <summary>The blob prefixes listed in <c>ba:blobs:delete</c>, with when each is due (unix ms).</summary>
+    public static async Task<Dictionary<string, double>> BlobsListedForDeletionAsync(IDatabase db) =>
+        (await db.SortedSetRangeByRankWithScoresAsync("ba:blobs:delete"))
+            .ToDictionary(e => (string)e.Element!, e => e.Score, StringComparer.Ordinal);
 
     /// <summary>
     /// No service has dead-lettered a message (MassTransit logs <c>R-FAULT</c> when it moves one to an <c>_error</c>

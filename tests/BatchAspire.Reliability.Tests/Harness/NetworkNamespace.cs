@@ -55,6 +55,13 @@ public sealed class NetworkNamespace(string name)
         })
         { Timeout = TimeSpan.FromMinutes(2) };
 
+    /// <summary>
+    /// A loopback port of the test process whose every connection is carried on to <paramref name="target"/> from inside
+    /// the namespace: for clients that cannot be given a socket (StackExchange.Redis, the Azure SDK). Disposing it stops
+    /// accepting and closes every carried connection.
+    /// </summary>
+    public TcpForward Forward(IPEndPoint target) => new(this, target);
+
     /// <summary>A TCP socket created inside the namespace.</summary>
     public Socket CreateSocket()
     {
@@ -113,4 +120,65 @@ public sealed class NetworkNamespace(string name)
 
     [DllImport("libc", EntryPoint = "setns", SetLastError = true)]
     private static extern int SetNs(int fd, int nstype);
+}
+
+/// <summary>A loopback listener in the test process; each connection is joined to a new one from the namespace to the target.</summary>
+public sealed class TcpForward : IAsyncDisposable
+{
+    private readonly TcpListener _listener = new(IPAddress.Loopback, 0);
+    private readonly CancellationTokenSource _stop = new();
+    private readonly Task _accepting;
+
+    internal TcpForward(NetworkNamespace network, IPEndPoint target)
+    {
+        _listener.Start();
+        _accepting = AcceptAsync(network, target);
+    }
+
+    public IPEndPoint Local => (IPEndPoint)_listener.LocalEndpoint;
+
+    private async Task AcceptAsync(NetworkNamespace network, IPEndPoint target)
+    {
+        while (!_stop.IsCancellationRequested)
+        {
+            Socket client;
+            try { client = await _listener.AcceptSocketAsync(_stop.Token); }
+            catch (OperationCanceledException) { return; }
+            catch (SocketException) { return; }
+            _ = CarryAsync(network, target, client);
+        }
+    }
+
+    private async Task CarryAsync(NetworkNamespace network, IPEndPoint target, Socket client)
+    {
+        using var near = new NetworkStream(client, ownsSocket: true);
+        var socket = network.CreateSocket();
+        try
+        {
+            await socket.ConnectAsync(target, _stop.Token);
+        }
+        catch (Exception e) when (e is SocketException or OperationCanceledException)
+        {
+            socket.Dispose();
+            return;
+        }
+        using var far = new NetworkStream(socket, ownsSocket: true);
+        try
+        {
+            // Either direction ending ends the pair; the other copy then fails on its closed stream.
+            await Task.WhenAny(near.CopyToAsync(far, _stop.Token), far.CopyToAsync(near, _stop.Token));
+        }
+        catch (Exception e) when (e is IOException or OperationCanceledException or ObjectDisposedException)
+        {
+            // A connection dropped at either end.
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _stop.CancelAsync();
+        _listener.Stop();
+        await _accepting;
+        _stop.Dispose();
+    }
 }
