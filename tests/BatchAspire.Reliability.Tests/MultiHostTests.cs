@@ -40,6 +40,8 @@ public sealed class MultiHostTests(MultiHostFixture fixture) : IClassFixture<Mul
             TimeSpan.FromSeconds(90), TimeSpan.FromMilliseconds(100), Ct), "the job never reached the provider");
         var before = await sdk.GetBatchAsync(job.BatchId, Ct);
         Assert.Contains(before.GetProperty("status").GetString(), new[] { "validating", "in_progress" });
+        var atKill = (await fixture.Sandbox.BatchesOfJobAsync(job.BatchId, Ct))
+            .Count(b => b.GetProperty("status").GetString() is "completed" or "failed" or "expired" or "cancelled");
         var primaryBefore = await fixture.RedisPrimaryAsync();
         Assert.EndsWith(":6379", primaryBefore);
 
@@ -63,7 +65,7 @@ public sealed class MultiHostTests(MultiHostFixture fixture) : IClassFixture<Mul
         var errors = JobInvariant.Lines(await DownloadAsync(end.GetProperty("error_file_id")), "error");
         var report = await JobInvariant.CheckFilesAsync(fixture.Sandbox, job, end, output, errors, Ct);
         fixture.Ledger.Run(Scenario, report);
-        var timings = $"hosts up in {fixture.StartTime.TotalSeconds:F0} s; job created and killed at {killedAt.TotalSeconds:F1} s, Redis failed over {failoverTime.TotalSeconds:F1} s later, job completed at {jobTime.TotalSeconds:F1} s: {report}";
+        var timings = $"hosts up in {fixture.StartTime.TotalSeconds:F0} s; job created and killed at {killedAt.TotalSeconds:F1} s ({atKill} of its provider batches ended then), Redis failed over {failoverTime.TotalSeconds:F1} s later, job completed at {jobTime.TotalSeconds:F1} s: {report}";
         log.WriteLine(timings);
         // Beside the figures, for docs/reliability.md (a passing test's output is not shown).
         await File.AppendAllLinesAsync(Path.Combine(AppContext.BaseDirectory, "multihost-timings.log"), [$"{DateTime.UtcNow:O} {timings}"], Ct);
@@ -117,6 +119,8 @@ public sealed class MultiHostTests(MultiHostFixture fixture) : IClassFixture<Mul
         await using var redis = await ConnectionMultiplexer.ConnectAsync($"{redisForward.Local},connectTimeout=5000,syncTimeout=5000,asyncTimeout=5000");
         var blobs = BlobStoreExtensions.Create(new BlobStoreOptions { Provider = BlobStoreProviders.Azure },
             AzuriteServer.DevelopmentConnectionString(blobForward.Local.Port));
+        // The listing reads the job's blobs for real: a store that answered with nothing would pass the check below.
+        Assert.NotEmpty(await JobInvariant.BlobPrefixesAsync(blobs, $"jobs/{end.GetProperty("id").GetString()}/", Ct));
         await JobInvariant.AssertNoStrayBlobsAsync(redis.GetDatabase(), blobs, end, Ct);
     }
 
