@@ -29,6 +29,8 @@ fi
 # screenshots it takes readable.
 if ((tests)); then
   [[ -x /usr/bin/chromium ]] || missing+=(chromium)
+  # scripts/multihost.sh (and the reliability test that runs it) makes network namespaces, veths and a bridge.
+  command -v ip >/dev/null || missing+=(iproute2)
   dpkg -s fonts-liberation >/dev/null 2>&1 || missing+=(fonts-liberation)
 fi
 

@@ -10,9 +10,10 @@ using OpenAI.Files;
 namespace BatchAspire.EndToEnd.Tests;
 
 /// <summary>The official OpenAI .NET SDK pointed at the intake, as a user would use it.</summary>
-internal sealed class IntakeSdk(Uri baseUrl, string apiKey)
+/// <param name="http">Sends the SDK's requests when given (e.g. a client whose sockets live in another network namespace).</param>
+internal sealed class IntakeSdk(Uri baseUrl, string apiKey, HttpClient? http = null)
 {
-    private readonly OpenAIClient _client = new(new ApiKeyCredential(apiKey), new OpenAIClientOptions { Endpoint = baseUrl, NetworkTimeout = TimeSpan.FromMinutes(5) });
+    private readonly OpenAIClient _client = new(new ApiKeyCredential(apiKey), Options(baseUrl, http));
 
     public OpenAIFileClient Files => _client.GetOpenAIFileClient();
 
@@ -63,5 +64,12 @@ internal sealed class IntakeSdk(Uri baseUrl, string apiKey)
             .Split('\n', StringSplitOptions.RemoveEmptyEntries)
             .Select(line => JsonDocument.Parse(line).RootElement.Clone())
             .ToList();
+    }
+
+    private static OpenAIClientOptions Options(Uri baseUrl, HttpClient? http)
+    {
+        var options = new OpenAIClientOptions { Endpoint = baseUrl, NetworkTimeout = TimeSpan.FromMinutes(5) };
+        if (http is not null) options.Transport = new System.ClientModel.Primitives.HttpClientPipelineTransport(http);
+        return options;
     }
 }

@@ -97,9 +97,7 @@ public class ReliabilityFixture : IAsyncLifetime
             if (project.Name is ResourceNames.Submitter or ResourceNames.Poller or ResourceNames.Results)
             {
                 // A provider that stops answering is noticed in seconds, not minutes.
-                resource.WithEnvironment("Provider__AttemptTimeout", "00:00:08")
-                    .WithEnvironment("Provider__TotalTimeout", "00:00:30")
-                    .WithEnvironment("Provider__RetryDelay", "00:00:00.200");
+                foreach (var (key, value) in WorkerProviderTimeouts) resource.WithEnvironment(key, value);
             }
         }
 
@@ -119,17 +117,10 @@ public class ReliabilityFixture : IAsyncLifetime
     }
 
     /// <summary>The distinct blob prefixes (a line part's name without its ".data", ".index" or ".lines") under <paramref name="prefix"/>.</summary>
-    public async Task<HashSet<string>> BlobPrefixesAsync(string prefix, CancellationToken ct)
-    {
-        var prefixes = new HashSet<string>(StringComparer.Ordinal);
-        await foreach (var blob in Blobs.ListAsync(prefix, ct)) prefixes.Add(blob.Name[..blob.Name.LastIndexOf('.')]);
-        return prefixes;
-    }
+    public Task<HashSet<string>> BlobPrefixesAsync(string prefix, CancellationToken ct) => JobInvariant.BlobPrefixesAsync(Blobs, prefix, ct);
 
     /// <summary>The blob prefixes listed in <c>ba:blobs:delete</c>, with when each is due (unix ms).</summary>
-    public async Task<Dictionary<string, double>> BlobsListedForDeletionAsync() =>
-        (await Redis.GetDatabase().SortedSetRangeByRankWithScoresAsync("ba:blobs:delete"))
-            .ToDictionary(e => (string)e.Element!, e => e.Score, StringComparer.Ordinal);
+    public Task<Dictionary<string, double>> BlobsListedForDeletionAsync() => JobInvariant.BlobsListedForDeletionAsync(Redis.GetDatabase());
 
     /// <summary>Puts the system back the way a scenario found it: every resource running and healthy, no fault knob on.</summary>
     public async Task RestoreAsync(CancellationToken ct)
@@ -138,6 +129,39 @@ public class ReliabilityFixture : IAsyncLifetime
         await Sandbox.ClearFaultsAsync(ct);
         Hooks.Answer = () => 200;
     }
+
+    /// <summary>
+    /// Leases, timeouts and intervals short enough that a crash is recovered from in seconds (configuration keys as the
+    /// AppHost takes them); the multi-host fixture gives the same to its services.
+    /// </summary>
+    public static readonly string[] RecoverySettings =
+    [
+        // A job whose JobAccepted was lost (broker down) is sent again within seconds.
+        "Intake:RepublishAfter=00:00:06",
+        "Intake:RepublishInterval=00:00:02",
+        // A dead submitter's chunk is taken over after its lease; refusals wait a second, not half a minute.
+        // Jobs of a few thousand requests become several chunks (several provider batches, several leases).
+        "Submitter:MaxLinesPerChunk=400",
+        "Submitter:SubmitLease=00:00:09",
+        "Submitter:RefusalDelay=00:00:01",
+        "Submitter:MaxRefusalDelay=00:00:04",
+        "Submitter:SweepInterval=00:00:00.500",
+        "Submitter:SweepLease=00:00:10",
+        "Submitter:FirstPollDelay=00:00:00.300",
+        // A dead poller's leases lapse in seconds; polls are frequent so jobs end promptly.
+        "Poller:Lease=00:00:04",
+        "Poller:InitialInterval=00:00:00.300",
+        "Poller:ValidatingInterval=00:00:00.300",
+        "Poller:MaxInterval=00:00:02",
+        "Poller:ErrorInterval=00:00:00.500",
+        // Enough attempts that injected transient failures are retried to an answer.
+        "Results:MaxAttempts=8",
+        "Results:CapacityRetryDelay=00:00:01",
+    ];
+
+    /// <summary>The workers' provider timeouts: a provider that stops answering is noticed in seconds, not minutes.</summary>
+    public static readonly (string Key, string Value)[] WorkerProviderTimeouts =
+        [("Provider__AttemptTimeout", "00:00:08"), ("Provider__TotalTimeout", "00:00:30"), ("Provider__RetryDelay", "00:00:00.200")];
 
     /// <summary>AppHost arguments a variant of the system adds to the common ones.</summary>
     protected virtual IEnumerable<string> VariantArguments() => [];
@@ -156,27 +180,7 @@ public class ReliabilityFixture : IAsyncLifetime
             yield return $"Intake:ApiKeys:{i}:Sha256={Sha256(key)}";
             i++;
         }
-        // A job whose JobAccepted was lost (broker down) is sent again within seconds.
-        yield return "Intake:RepublishAfter=00:00:06";
-        yield return "Intake:RepublishInterval=00:00:02";
-        // A dead submitter's chunk is taken over after its lease; refusals wait a second, not half a minute.
-        // Jobs of a few thousand requests become several chunks (several provider batches, several leases).
-        yield return "Submitter:MaxLinesPerChunk=400";
-        yield return "Submitter:SubmitLease=00:00:09";
-        yield return "Submitter:RefusalDelay=00:00:01";
-        yield return "Submitter:MaxRefusalDelay=00:00:04";
-        yield return "Submitter:SweepInterval=00:00:00.500";
-        yield return "Submitter:SweepLease=00:00:10";
-        yield return "Submitter:FirstPollDelay=00:00:00.300";
-        // A dead poller's leases lapse in seconds; polls are frequent so jobs end promptly.
-        yield return "Poller:Lease=00:00:04";
-        yield return "Poller:InitialInterval=00:00:00.300";
-        yield return "Poller:ValidatingInterval=00:00:00.300";
-        yield return "Poller:MaxInterval=00:00:02";
-        yield return "Poller:ErrorInterval=00:00:00.500";
-        // Enough attempts that injected transient failures are retried to an answer.
-        yield return "Results:MaxAttempts=8";
-        yield return "Results:CapacityRetryDelay=00:00:01";
+        foreach (var setting in RecoverySettings) yield return setting;
         // Webhooks: retried within a second or two, a held delivery given up after 2 s, a claimed event hidden 5 s.
         yield return $"Webhooks:Endpoints:0:Tenant={WebhookTenant}";
         yield return $"Webhooks:Endpoints:0:Url={Hooks.Url("batch-events")}";

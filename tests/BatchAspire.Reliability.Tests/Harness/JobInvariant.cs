@@ -1,5 +1,7 @@
 using System.Text;
 using System.Text.Json;
+using BatchAspire.Storage;
+using StackExchange.Redis;
 
 namespace BatchAspire.Reliability.Tests.Harness;
 
@@ -30,7 +32,21 @@ public static class JobInvariant
 
         var output = Lines(await Jobs.DownloadAsync(fixture, job.Tenant, batch.GetProperty("output_file_id"), ct), "output");
         var errors = Lines(await Jobs.DownloadAsync(fixture, job.Tenant, batch.GetProperty("error_file_id"), ct), "error");
+        var report = await CheckFilesAsync(fixture.Sandbox, job, batch, output, errors, ct);
+        fixture.Ledger.Run(scenario, report);
+        AssertAnsweredOnce(job, batch, output, errors, report);
+        await AssertNoStrayBlobsAsync(fixture, batch, ct);
+        AssertNothingGivenUp(fixture);
+        return report;
+    }
 
+    /// <summary>
+    /// What the job's result files and the provider's batches show: each line checked for shape (successes only in the
+    /// output file, failures only in the error file), custom_ids counted against the input, provider batches per chunk attempt.
+    /// </summary>
+    public static async Task<InvariantReport> CheckFilesAsync(SandboxAdmin sandbox, SubmittedJob job, JsonElement batch,
+        IReadOnlyList<JsonElement> output, IReadOnlyList<JsonElement> errors, CancellationToken ct)
+    {
         foreach (var line in output)
         {
             Assert.True(line.GetProperty("response").GetProperty("status_code").GetInt32() is >= 200 and < 300, $"non-success in the output file: {line}");
@@ -45,31 +61,35 @@ public static class JobInvariant
             Assert.True(failed, $"a success in the error file: {line}");
         }
 
-        var expected = job.CustomIds.ToHashSet(StringComparer.Ordinal);
+        var (expected, seen) = Answers(job, output, errors);
+        var (providerBatches, duplicates, maxAttempt) = await ProviderBatchesAsync(sandbox, job.BatchId, ct);
+        return new InvariantReport(job.BatchId, batch.GetProperty("status").GetString()!, job.CustomIds.Count, output.Count, errors.Count,
+            expected.Count(id => !seen.ContainsKey(id)), seen.Values.Count(n => n > 1), seen.Keys.Count(id => !expected.Contains(id)),
+            providerBatches, duplicates, maxAttempt);
+    }
+
+    /// <summary>The promise on a checked job: every custom_id once, request_counts equal to the files, no chunk attempt created twice.</summary>
+    public static void AssertAnsweredOnce(SubmittedJob job, JsonElement batch, IReadOnlyList<JsonElement> output, IReadOnlyList<JsonElement> errors,
+        InvariantReport report)
+    {
+        var (expected, seen) = Answers(job, output, errors);
+        Assert.True(report is { Lost: 0, Doubled: 0, Extra: 0 }, $"custom_ids not answered exactly once: {report}; e.g. lost {string.Join(",", expected.Where(id => !seen.ContainsKey(id)).Take(5))}, doubled {string.Join(",", seen.Where(p => p.Value > 1).Take(5).Select(p => p.Key))}");
+        var counts = batch.GetProperty("request_counts");
+        Assert.Equal(job.CustomIds.Count, counts.GetProperty("total").GetInt32());
+        Assert.Equal(output.Count, counts.GetProperty("completed").GetInt32());
+        Assert.Equal(errors.Count, counts.GetProperty("failed").GetInt32());
+        Assert.True(report.DuplicateCreates == 0, $"a chunk attempt got more than one provider batch: {report}");
+    }
+
+    private static (HashSet<string> Expected, Dictionary<string, int> Seen) Answers(SubmittedJob job, IEnumerable<JsonElement> output, IEnumerable<JsonElement> errors)
+    {
         var seen = new Dictionary<string, int>(StringComparer.Ordinal);
         foreach (var line in output.Concat(errors))
         {
             var id = line.GetProperty("custom_id").GetString()!;
             seen[id] = seen.GetValueOrDefault(id) + 1;
         }
-        var lost = expected.Count(id => !seen.ContainsKey(id));
-        var doubled = seen.Values.Count(n => n > 1);
-        var extra = seen.Keys.Count(id => !expected.Contains(id));
-
-        var counts = batch.GetProperty("request_counts");
-        var (providerBatches, duplicates, maxAttempt) = await ProviderBatchesAsync(fixture, job.BatchId, ct);
-        var report = new InvariantReport(job.BatchId, status, job.CustomIds.Count, output.Count, errors.Count, lost, doubled, extra,
-            providerBatches, duplicates, maxAttempt);
-        fixture.Ledger.Run(scenario, report);
-
-        Assert.True(lost == 0 && doubled == 0 && extra == 0, $"custom_ids not answered exactly once: {report}; e.g. lost {string.Join(",", expected.Where(id => !seen.ContainsKey(id)).Take(5))}, doubled {string.Join(",", seen.Where(p => p.Value > 1).Take(5).Select(p => p.Key))}");
-        Assert.Equal(job.CustomIds.Count, counts.GetProperty("total").GetInt32());
-        Assert.Equal(output.Count, counts.GetProperty("completed").GetInt32());
-        Assert.Equal(errors.Count, counts.GetProperty("failed").GetInt32());
-        Assert.True(duplicates == 0, $"a chunk attempt got more than one provider batch: {report}");
-        await AssertNoStrayBlobsAsync(fixture, batch, ct);
-        AssertNothingGivenUp(fixture);
-        return report;
+        return (job.CustomIds.ToHashSet(StringComparer.Ordinal), seen);
     }
 
     /// <summary>
@@ -77,9 +97,12 @@ public static class JobInvariant
     /// listed in <c>ba:blobs:delete</c> (a run no file took, a dead writer's part) for the sweep; and no part of those
     /// files is listed, which would delete a file that is still served.
     /// </summary>
-    public static async Task AssertNoStrayBlobsAsync(ReliabilityFixture fixture, JsonElement batch, CancellationToken ct)
+    public static Task AssertNoStrayBlobsAsync(ReliabilityFixture fixture, JsonElement batch, CancellationToken ct) =>
+        AssertNoStrayBlobsAsync(fixture.Redis.GetDatabase(), fixture.Blobs, batch, ct);
+
+    /// <inheritdoc cref="AssertNoStrayBlobsAsync(ReliabilityFixture, JsonElement, CancellationToken)"/>
+    public static async Task AssertNoStrayBlobsAsync(IDatabase db, IBlobStore blobs, JsonElement batch, CancellationToken ct)
     {
-        var db = fixture.Redis.GetDatabase();
         var parts = new HashSet<string>(StringComparer.Ordinal);
         foreach (var field in new[] { "output_file_id", "error_file_id" })
         {
@@ -88,12 +111,25 @@ public static class JobInvariant
             Assert.False(string.IsNullOrEmpty(text), $"file {fileId} names no blobs");
             foreach (var part in text!.Split(';')) parts.Add(part[..part.IndexOf(' ')]);
         }
-        var listed = await fixture.BlobsListedForDeletionAsync();
+        var listed = await BlobsListedForDeletionAsync(db);
         var jobId = batch.GetProperty("id").GetString()!;
-        foreach (var prefix in await fixture.BlobPrefixesAsync($"jobs/{jobId}/", ct))
+        foreach (var prefix in await BlobPrefixesAsync(blobs, $"jobs/{jobId}/", ct))
             Assert.True(parts.Contains(prefix) || listed.ContainsKey(prefix), $"blob {prefix} of {jobId} belongs to no file and is not listed for deletion");
         Assert.All(parts, part => Assert.False(listed.ContainsKey(part), $"{part}, a part of a file of {jobId}, is listed for deletion"));
     }
+
+    /// <summary>The distinct blob prefixes (a line part's name without its ".data", ".index" or ".lines") under <paramref name="prefix"/>.</summary>
+    public static async Task<HashSet<string>> BlobPrefixesAsync(IBlobStore blobs, string prefix, CancellationToken ct)
+    {
+        var prefixes = new HashSet<string>(StringComparer.Ordinal);
+        await foreach (var blob in blobs.ListAsync(prefix, ct)) prefixes.Add(blob.Name[..blob.Name.LastIndexOf('.')]);
+        return prefixes;
+    }
+
+    /// <summary>The blob prefixes listed in <c>ba:blobs:delete</c>, with when each is due (unix ms).</summary>
+    public static async Task<Dictionary<string, double>> BlobsListedForDeletionAsync(IDatabase db) =>
+        (await db.SortedSetRangeByRankWithScoresAsync("ba:blobs:delete"))
+            .ToDictionary(e => (string)e.Element!, e => e.Score, StringComparer.Ordinal);
 
     /// <summary>
     /// No service has dead-lettered a message (MassTransit logs <c>R-FAULT</c> when it moves one to an <c>_error</c>
@@ -108,16 +144,20 @@ public static class JobInvariant
     }
 
     /// <summary>The job's provider batches at the Sandbox, and how many chunk attempts got more than one.</summary>
-    public static async Task<(int Batches, int DuplicateCreates, int MaxAttempt)> ProviderBatchesAsync(ReliabilityFixture fixture, string jobId, CancellationToken ct)
+    public static async Task<(int Batches, int DuplicateCreates, int MaxAttempt)> ProviderBatchesAsync(ReliabilityFixture fixture, string jobId, CancellationToken ct) =>
+        await ProviderBatchesAsync(fixture.Sandbox, jobId, ct);
+
+    /// <inheritdoc cref="ProviderBatchesAsync(ReliabilityFixture, string, CancellationToken)"/>
+    public static async Task<(int Batches, int DuplicateCreates, int MaxAttempt)> ProviderBatchesAsync(SandboxAdmin sandbox, string jobId, CancellationToken ct)
     {
-        var batches = await fixture.Sandbox.BatchesOfJobAsync(jobId, ct);
+        var batches = await sandbox.BatchesOfJobAsync(jobId, ct);
         var byAttempt = batches.GroupBy(b => (SandboxAdmin.Metadata(b, "batchaspire_chunk"), SandboxAdmin.Metadata(b, "batchaspire_attempt")));
         var maxAttempt = batches.Select(b => int.TryParse(SandboxAdmin.Metadata(b, "batchaspire_attempt"), out var a) ? a : 0).DefaultIfEmpty(0).Max();
         return (batches.Count, byAttempt.Count(g => g.Count() > 1), maxAttempt);
     }
 
     /// <summary>The lines of a result file, checked for shape: '\n' at the end, no blank line, a JSON object per line.</summary>
-    private static List<JsonElement> Lines(byte[]? content, string which)
+    public static List<JsonElement> Lines(byte[]? content, string which)
     {
         if (content is null) return [];
         Assert.True(content.Length > 0, $"the {which} file exists but is empty");
