@@ -9,24 +9,12 @@ namespace BatchAspire.Results.Tests;
 /// Jobs whose model is routed to a provider of kind anthropic (the in-process Sandbox's Message Batches API) through
 /// submitter, poller and results; every test owns its Sandbox (fault knobs are global).
 /// </summary>
-public sealed class AnthropicRoutingTests(RedisFixture redis) : IAsyncLifetime
+public sealed class AnthropicRoutingTests(RedisFixture redis) : SandboxOwningTests
 {
-    private SandboxServer _sandbox = null!;
-
-    private static CancellationToken Ct => TestContext.Current.CancellationToken;
-
-    public ValueTask InitializeAsync()
-    {
-        _sandbox = SandboxServer.Start();
-        return ValueTask.CompletedTask;
-    }
-
-    public async ValueTask DisposeAsync() => await _sandbox.DisposeAsync();
-
     private Dictionary<string, string?> Routed(int maxLines) => new()
     {
         ["Providers:claude:Kind"] = "anthropic",
-        ["Providers:claude:BaseUrl"] = _sandbox.RootUrl.ToString(),
+        ["Providers:claude:BaseUrl"] = Sandbox.RootUrl.ToString(),
         ["Providers:claude:ApiKey"] = SandboxServer.ApiKey,
         ["Providers:claude:MaxLinesPerChunk"] = maxLines.ToString(System.Globalization.CultureInfo.InvariantCulture),
         [$"Routing:Routes:{PipelineJsonl.Model}:0:Provider"] = "claude",
@@ -38,7 +26,7 @@ public sealed class AnthropicRoutingTests(RedisFixture redis) : IAsyncLifetime
     [Fact]
     public async Task JobRoutedToAnthropicCompletesInInputOrderWithChunksCutAtTheProvidersCapAndCostAtTheRoutesPrices()
     {
-        await using var pipeline = await PipelineHost.StartAsync(redis, _sandbox, Routed(maxLines: 400));
+        await using var pipeline = await PipelineHost.StartAsync(redis, Sandbox, Routed(maxLines: 400));
         var job = await pipeline.CreateJobAsync(PipelineJsonl.File(1_000), Ct);
 
         await pipeline.Bus.Publish(new JobAccepted { JobId = job.JobId }, Ct);
@@ -59,7 +47,7 @@ public sealed class AnthropicRoutingTests(RedisFixture redis) : IAsyncLifetime
         Assert.Equal([400L, 400L, 200L], chunks.Select(c => c.Count));
         Assert.All(chunks, c => Assert.Equal("claude", c.Provider));
         Assert.All(chunks, c => Assert.StartsWith("msgbatch_", c.ProviderBatchId));
-        Assert.Empty(await _sandbox.BatchesOfJobAsync(job.JobId, Ct));   // nothing went to the OpenAI surface
+        Assert.Empty(await Sandbox.BatchesOfJobAsync(job.JobId, Ct));   // nothing went to the OpenAI surface
         // The route's prices, 1 and 5 USD per million, halved by the Batch discount.
         var input = ended.GetInt64(JobFields.InputTokens)!.Value;
         var outputTokens = ended.GetInt64(JobFields.OutputTokens)!.Value;
@@ -70,8 +58,8 @@ public sealed class AnthropicRoutingTests(RedisFixture redis) : IAsyncLifetime
     [Fact]
     public async Task JobRoutedToAnthropicThatIsCancelledEndsCancelledWithItsBatchesCancelledAtAnthropic()
     {
-        _sandbox.SetFaults(f => f.LineLatencyMs = 20);
-        await using var pipeline = await PipelineHost.StartAsync(redis, _sandbox, Routed(maxLines: 50));
+        Sandbox.SetFaults(f => f.LineLatencyMs = 20);
+        await using var pipeline = await PipelineHost.StartAsync(redis, Sandbox, Routed(maxLines: 50));
         var job = await pipeline.CreateJobAsync(PipelineJsonl.File(1_000), Ct);
         await pipeline.Bus.Publish(new JobAccepted { JobId = job.JobId }, Ct);
         await PipelineHost.WaitUntilAsync(() => pipeline.AnyResultsStoredAsync(job.JobId), TimeSpan.FromSeconds(30), "the first results");

@@ -10,21 +10,9 @@ namespace BatchAspire.Results.Tests;
 /// an azure provider (the in-process Sandbox's Azure surface, a deployment name) and an openai one, through submitter,
 /// poller and results. What the provider was sent is read back from its input files. Every test owns its Sandbox.
 /// </summary>
-public sealed class AzureRoutingTests(RedisFixture redis) : IAsyncLifetime
+public sealed class AzureRoutingTests(RedisFixture redis) : SandboxOwningTests
 {
     private const string Deployment = "contoso-gpt-5-nano-batch";
-
-    private SandboxServer _sandbox = null!;
-
-    private static CancellationToken Ct => TestContext.Current.CancellationToken;
-
-    public ValueTask InitializeAsync()
-    {
-        _sandbox = SandboxServer.Start();
-        return ValueTask.CompletedTask;
-    }
-
-    public async ValueTask DisposeAsync() => await _sandbox.DisposeAsync();
 
     private Dictionary<string, string?> Routed(string kind, string baseUrl, string model, int maxLines) => new()
     {
@@ -39,7 +27,7 @@ public sealed class AzureRoutingTests(RedisFixture redis) : IAsyncLifetime
     /// <summary>The lines the provider was given for one of its batches (its input file, read with the pipeline's key).</summary>
     private async Task<string[]> InputLinesAsync(JsonElement batch)
     {
-        using var http = new HttpClient { BaseAddress = _sandbox.RootUrl };
+        using var http = new HttpClient { BaseAddress = Sandbox.RootUrl };
         http.DefaultRequestHeaders.Authorization = new("Bearer", SandboxServer.ApiKey);   // the same key is the same project on either surface
         var text = await http.GetStringAsync($"v1/files/{batch.GetProperty("input_file_id").GetString()}/content", Ct);
         return text.Split('\n', StringSplitOptions.RemoveEmptyEntries);
@@ -48,7 +36,7 @@ public sealed class AzureRoutingTests(RedisFixture redis) : IAsyncLifetime
     /// <summary>Runs a 1,000-line job routed to <paramref name="kind"/> under <paramref name="model"/> and checks what the provider saw.</summary>
     private async Task RunRoutedJobAsync(string kind, string baseUrl, string model)
     {
-        await using var pipeline = await PipelineHost.StartAsync(redis, _sandbox, Routed(kind, baseUrl, model, maxLines: 400));
+        await using var pipeline = await PipelineHost.StartAsync(redis, Sandbox, Routed(kind, baseUrl, model, maxLines: 400));
         var job = await pipeline.CreateJobAsync(PipelineJsonl.File(1_000), Ct);
 
         await pipeline.Bus.Publish(new JobAccepted { JobId = job.JobId }, Ct);
@@ -68,7 +56,7 @@ public sealed class AzureRoutingTests(RedisFixture redis) : IAsyncLifetime
         Assert.Equal([400L, 400L, 200L], chunks.Select(c => c.Count));
         Assert.All(chunks, c => Assert.Equal("routed", c.Provider));
         // One provider batch per chunk, every line sent once, each exactly as stored but for body.model.
-        var batches = await _sandbox.BatchesOfJobAsync(job.JobId, Ct);
+        var batches = await Sandbox.BatchesOfJobAsync(job.JobId, Ct);
         Assert.Equal(3, batches.Count);
         var sent = new List<string>();
         foreach (var batch in batches) sent.AddRange(await InputLinesAsync(batch));
@@ -80,24 +68,24 @@ public sealed class AzureRoutingTests(RedisFixture redis) : IAsyncLifetime
     [Fact]
     public async Task JobRoutedToAnAzureDeploymentIsAnsweredOnceEachWithTheDeploymentNameInEveryLineTheProviderGot() =>
         // Azure's guides write the v1 surface with a trailing slash.
-        await RunRoutedJobAsync("azure", new Uri(_sandbox.RootUrl, "openai/v1/").ToString(), Deployment);
+        await RunRoutedJobAsync("azure", new Uri(Sandbox.RootUrl, "openai/v1/").ToString(), Deployment);
 
     [Fact]
     public async Task JobRoutedToAnOpenAIProviderUnderAnotherModelNameIsAnsweredOnceEachWithThatNameInEveryLine() =>
-        await RunRoutedJobAsync("openai", _sandbox.BaseUrl.ToString(), "gpt-5-mini");
+        await RunRoutedJobAsync("openai", Sandbox.BaseUrl.ToString(), "gpt-5-mini");
 
     [Fact]
     public async Task AnUnroutedJobsLinesReachTheProviderByteForByteAsStored()
     {
         // The batches wait in validation long enough to read their input files before results deletes them.
-        _sandbox.SetFaults(f => f.ValidationDelayMs = 3_000);
-        await using var pipeline = await PipelineHost.StartAsync(redis, _sandbox);
+        Sandbox.SetFaults(f => f.ValidationDelayMs = 3_000);
+        await using var pipeline = await PipelineHost.StartAsync(redis, Sandbox);
         var input = PipelineJsonl.File(300);
         var job = await pipeline.CreateJobAsync(input, Ct);
 
         await pipeline.Bus.Publish(new JobAccepted { JobId = job.JobId }, Ct);
         IReadOnlyList<JsonElement> batches = [];
-        await PipelineHost.WaitUntilAsync(async () => (batches = await _sandbox.BatchesOfJobAsync(job.JobId, Ct)).Count > 0,
+        await PipelineHost.WaitUntilAsync(async () => (batches = await Sandbox.BatchesOfJobAsync(job.JobId, Ct)).Count > 0,
             TimeSpan.FromSeconds(30), "the provider batch");
         var sent = await InputLinesAsync(Assert.Single(batches));
         var ended = await pipeline.WaitForEndAsync(job.JobId, TimeSpan.FromSeconds(60));

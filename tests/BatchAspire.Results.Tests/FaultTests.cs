@@ -9,26 +9,14 @@ namespace BatchAspire.Results.Tests;
 /// attempt cap and writes permanent ones to the error file at once. Every test owns its Sandbox, because fault knobs are
 /// global to one (the create refusals the submitter handles are in Submitter.Tests' RefusalTests).
 /// </summary>
-public sealed class FaultTests(RedisFixture redis) : IAsyncLifetime
+public sealed class FaultTests(RedisFixture redis) : SandboxOwningTests
 {
-    private SandboxServer _sandbox = null!;
-
-    private static CancellationToken Ct => TestContext.Current.CancellationToken;
-
-    public ValueTask InitializeAsync()
-    {
-        _sandbox = SandboxServer.Start();
-        return ValueTask.CompletedTask;
-    }
-
-    public async ValueTask DisposeAsync() => await _sandbox.DisposeAsync();
-
     [Fact]
     public async Task TransientFailuresAreRetriedUntilEveryRequestIsAnswered()
     {
-        _sandbox.SetFaults(f => f.LineFail500Rate = 0.2);
+        Sandbox.SetFaults(f => f.LineFail500Rate = 0.2);
         // 0.2^10 per request: the cap is not what this test is about.
-        await using var pipeline = await PipelineHost.StartAsync(redis, _sandbox, new Dictionary<string, string?>
+        await using var pipeline = await PipelineHost.StartAsync(redis, Sandbox, new Dictionary<string, string?>
         {
             ["Submitter:MaxLinesPerChunk"] = "500",
             ["Results:MaxAttempts"] = "10",
@@ -50,8 +38,8 @@ public sealed class FaultTests(RedisFixture redis) : IAsyncLifetime
     [Fact]
     public async Task TransientFailuresBecomeFinalAfterTheAttemptCap()
     {
-        _sandbox.SetFaults(f => f.LineFail500Rate = 1.0);
-        await using var pipeline = await PipelineHost.StartAsync(redis, _sandbox, new Dictionary<string, string?> { ["Results:MaxAttempts"] = "3" });
+        Sandbox.SetFaults(f => f.LineFail500Rate = 1.0);
+        await using var pipeline = await PipelineHost.StartAsync(redis, Sandbox, new Dictionary<string, string?> { ["Results:MaxAttempts"] = "3" });
         var job = await pipeline.CreateJobAsync(PipelineJsonl.File(200), Ct);
 
         await pipeline.Bus.Publish(new JobAccepted { JobId = job.JobId }, Ct);
@@ -64,14 +52,14 @@ public sealed class FaultTests(RedisFixture redis) : IAsyncLifetime
         ResultFiles.AssertEveryRequestOnceInInputOrder(200, [], errors);
         Assert.All(errors, line => Assert.Equal(500, ResultFiles.StatusCode(line)));
         Assert.Equal([1, 2, 3], (await pipeline.ChunkRecordsAsync(job.JobId)).Select(c => c.Attempt));
-        Assert.Equal(3, (await _sandbox.BatchesOfJobAsync(job.JobId, Ct)).Count);
+        Assert.Equal(3, (await Sandbox.BatchesOfJobAsync(job.JobId, Ct)).Count);
     }
 
     [Fact]
     public async Task PermanentFailuresAreFinalAtOnceAndOnlyTheyFillTheErrorFile()
     {
-        _sandbox.SetFaults(f => f.LineFail500Rate = 0.2);
-        await using var pipeline = await PipelineHost.StartAsync(redis, _sandbox, new Dictionary<string, string?> { ["Results:MaxAttempts"] = "10" });
+        Sandbox.SetFaults(f => f.LineFail500Rate = 0.2);
+        await using var pipeline = await PipelineHost.StartAsync(redis, Sandbox, new Dictionary<string, string?> { ["Results:MaxAttempts"] = "10" });
         var text = new StringBuilder();
         for (var i = 0; i < 300; i++) text.Append(PipelineJsonl.Request(i, maxCompletionTokens: i % 10 == 0 ? 0 : 20)).Append('\n');
         var job = await pipeline.CreateJobAsync(Encoding.UTF8.GetBytes(text.ToString()), Ct);
@@ -92,8 +80,8 @@ public sealed class FaultTests(RedisFixture redis) : IAsyncLifetime
     public async Task ABatchRefusedForSomeLinesFailsOnlyThoseLinesWithTheProvidersCodeAndRetriesTheRestAtOnce()
     {
         // req-42, req-142 and req-242: one refused line in each of the three chunks.
-        _sandbox.SetFaults(f => f.RefuseCustomIdsContaining = "42");
-        await using var pipeline = await PipelineHost.StartAsync(redis, _sandbox, new Dictionary<string, string?>
+        Sandbox.SetFaults(f => f.RefuseCustomIdsContaining = "42");
+        await using var pipeline = await PipelineHost.StartAsync(redis, Sandbox, new Dictionary<string, string?>
         {
             ["Submitter:MaxLinesPerChunk"] = "100",
             ["Results:MaxAttempts"] = "1",
@@ -114,7 +102,7 @@ public sealed class FaultTests(RedisFixture redis) : IAsyncLifetime
         var chunks = await pipeline.ChunkRecordsAsync(job.JobId);
         Assert.Equal(6, chunks.Count);
         Assert.Equal(3, chunks.Count(c => c.Attempt == 2 && c.IsList && c.Count == 99));
-        Assert.Equal(6, (await _sandbox.BatchesOfJobAsync(job.JobId, Ct)).Count);
+        Assert.Equal(6, (await Sandbox.BatchesOfJobAsync(job.JobId, Ct)).Count);
     }
 
     [Fact]
@@ -127,7 +115,7 @@ public sealed class FaultTests(RedisFixture redis) : IAsyncLifetime
             var inputs = string.Join(',', Enumerable.Range(0, 25).Select(k => $"\"review {i} part {k}\""));
             text.Append($$$"""{"custom_id":"req-{{{i}}}","method":"POST","url":"/v1/embeddings","body":{"model":"text-embedding-3-small","input":[{{{inputs}}}],"dimensions":4}}""").Append('\n');
         }
-        await using var pipeline = await PipelineHost.StartAsync(redis, _sandbox, new Dictionary<string, string?> { ["Results:MaxAttempts"] = "1" });
+        await using var pipeline = await PipelineHost.StartAsync(redis, Sandbox, new Dictionary<string, string?> { ["Results:MaxAttempts"] = "1" });
         var job = await pipeline.CreateJobAsync(Encoding.UTF8.GetBytes(text.ToString()), Ct, endpoint: "/v1/embeddings", model: "text-embedding-3-small");
 
         await pipeline.Bus.Publish(new JobAccepted { JobId = job.JobId }, Ct);
@@ -137,6 +125,6 @@ public sealed class FaultTests(RedisFixture redis) : IAsyncLifetime
         Assert.Equal(2_001, ended.GetInt64(JobFields.RequestCompleted));
         Assert.Null(ended[JobFields.ErrorFileId]);
         Assert.Equal([2_000L, 1L], (await pipeline.ChunkRecordsAsync(job.JobId)).Select(c => c.Count));
-        Assert.All(await _sandbox.BatchesOfJobAsync(job.JobId, Ct), b => Assert.Equal("completed", b.GetProperty("status").GetString()));
+        Assert.All(await Sandbox.BatchesOfJobAsync(job.JobId, Ct), b => Assert.Equal("completed", b.GetProperty("status").GetString()));
     }
 }

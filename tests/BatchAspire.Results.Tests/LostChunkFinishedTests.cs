@@ -12,32 +12,20 @@ namespace BatchAspire.Results.Tests;
 /// A <c>ChunkFinished</c> the broker loses is announced again from state (<c>ChunkFinishedRepublisher</c>): a finished
 /// chunk whose results show no life for <c>Results:RepublishFinishedAfter</c>. The bound here is a second.
 /// </summary>
-public sealed class LostChunkFinishedTests(RedisFixture redis) : IAsyncLifetime
+public sealed class LostChunkFinishedTests(RedisFixture redis) : SandboxOwningTests
 {
-    private SandboxServer _sandbox = null!;
-
-    private static CancellationToken Ct => TestContext.Current.CancellationToken;
-
     private static readonly Dictionary<string, string?> Settings = new()
     {
         ["Submitter:MaxLinesPerChunk"] = "400",
         ["Results:RepublishFinishedAfter"] = "00:00:01",
     };
 
-    public ValueTask InitializeAsync()
-    {
-        _sandbox = SandboxServer.Start();
-        return ValueTask.CompletedTask;
-    }
-
-    public async ValueTask DisposeAsync() => await _sandbox.DisposeAsync();
-
     [Fact]
     public async Task AJobWhoseEveryChunkFinishedWasLostCompletesThroughTheRepublisherWithEveryAnswerOnce()
     {
         // No poller in the host: the test polls, applies and completes each chunk as the poller does, and its publish of
         // ChunkFinished is what the broker lost.
-        await using var pipeline = await PipelineHost.StartAsync(redis, _sandbox, Settings, withPoller: false);
+        await using var pipeline = await PipelineHost.StartAsync(redis, Sandbox, Settings, withPoller: false);
         var job = await pipeline.CreateJobAsync(PipelineJsonl.File(1_000), Ct);
         await pipeline.Bus.Publish(new JobAccepted { JobId = job.JobId }, Ct);
 
@@ -67,13 +55,13 @@ public sealed class LostChunkFinishedTests(RedisFixture redis) : IAsyncLifetime
     public async Task AResultsPassLongerThanTheBoundKeepsShowingLifeAndIsNotAnnouncedAgain()
     {
         // Every result download answers 2.5 s late: well past the 1 s bound, while the pass is under way.
-        _sandbox.SetFaults(f =>
+        Sandbox.SetFaults(f =>
         {
             f.ResponseDelayMs = 2_500;
             f.ResponseDelayPathPrefix = "/v1/files/";
             f.ResponseDelayMethod = "GET";
         });
-        await using var pipeline = await PipelineHost.StartAsync(redis, _sandbox, Settings);
+        await using var pipeline = await PipelineHost.StartAsync(redis, Sandbox, Settings);
         var job = await pipeline.CreateJobAsync(PipelineJsonl.File(300), Ct);
 
         await pipeline.Bus.Publish(new JobAccepted { JobId = job.JobId }, Ct);
@@ -88,7 +76,7 @@ public sealed class LostChunkFinishedTests(RedisFixture redis) : IAsyncLifetime
     [Fact]
     public async Task AFinishedChunkOfAJobThatEndedWithoutItsResultsIsForgottenNotAnnounced()
     {
-        await using var pipeline = await PipelineHost.StartAsync(redis, _sandbox, Settings, withPoller: false);
+        await using var pipeline = await PipelineHost.StartAsync(redis, Sandbox, Settings, withPoller: false);
         var job = await pipeline.CreateJobAsync(PipelineJsonl.File(10), Ct);
         var chunkId = ChunkIds.Create(job.JobId, 0);
         await pipeline.Db.HashSetAsync(RedisKeys.Chunk(chunkId), [new(ChunkFields.Kind, ChunkKinds.Range), new(ChunkPollFields.ProviderBatchId, "batch_gone")]);
@@ -106,7 +94,7 @@ public sealed class LostChunkFinishedTests(RedisFixture redis) : IAsyncLifetime
     {
         // The republisher's bound is an hour here: only the results pass that reads the message can take the chunk off.
         var settings = new Dictionary<string, string?>(Settings) { ["Results:RepublishFinishedAfter"] = "01:00:00" };
-        await using var pipeline = await PipelineHost.StartAsync(redis, _sandbox, settings, withPoller: false);
+        await using var pipeline = await PipelineHost.StartAsync(redis, Sandbox, settings, withPoller: false);
         var job = await pipeline.CreateJobAsync(PipelineJsonl.File(10), Ct);
         var chunkId = ChunkIds.Create(job.JobId, 0);
         await pipeline.Db.HashSetAsync(RedisKeys.Chunk(chunkId), [new(ChunkFields.Kind, ChunkKinds.Range), new(ChunkPollFields.ProviderBatchId, "batch_cancelled")]);

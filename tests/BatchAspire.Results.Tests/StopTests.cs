@@ -5,25 +5,13 @@ using BatchAspire.Core.Redis;
 namespace BatchAspire.Results.Tests;
 
 /// <summary>Cancel and expiry end a job with its partial output; every test owns its Sandbox (fault knobs are global).</summary>
-public sealed class StopTests(RedisFixture redis) : IAsyncLifetime
+public sealed class StopTests(RedisFixture redis) : SandboxOwningTests
 {
-    private SandboxServer _sandbox = null!;
-
-    private static CancellationToken Ct => TestContext.Current.CancellationToken;
-
-    public ValueTask InitializeAsync()
-    {
-        _sandbox = SandboxServer.Start();
-        return ValueTask.CompletedTask;
-    }
-
-    public async ValueTask DisposeAsync() => await _sandbox.DisposeAsync();
-
     [Fact]
     public async Task CancelledJobEndsCancelledWithItsPartialOutput()
     {
-        _sandbox.SetFaults(f => f.LineLatencyMs = 20);
-        await using var pipeline = await PipelineHost.StartAsync(redis, _sandbox, new Dictionary<string, string?> { ["Submitter:MaxLinesPerChunk"] = "50" });
+        Sandbox.SetFaults(f => f.LineLatencyMs = 20);
+        await using var pipeline = await PipelineHost.StartAsync(redis, Sandbox, new Dictionary<string, string?> { ["Submitter:MaxLinesPerChunk"] = "50" });
         var job = await pipeline.CreateJobAsync(PipelineJsonl.File(1_000), Ct);
         await pipeline.Bus.Publish(new JobAccepted { JobId = job.JobId }, Ct);
         await PipelineHost.WaitUntilAsync(() => pipeline.AnyResultsStoredAsync(job.JobId),
@@ -48,7 +36,7 @@ public sealed class StopTests(RedisFixture redis) : IAsyncLifetime
     [Fact]
     public async Task JobCancelledBeforePlanningSubmitsNothing()
     {
-        await using var pipeline = await PipelineHost.StartAsync(redis, _sandbox);
+        await using var pipeline = await PipelineHost.StartAsync(redis, Sandbox);
         var job = await pipeline.CreateJobAsync(PipelineJsonl.File(50), Ct);
 
         await CancelAsync(pipeline, job);
@@ -60,14 +48,14 @@ public sealed class StopTests(RedisFixture redis) : IAsyncLifetime
         var errors = await pipeline.ReadFileAsync(ended[JobFields.ErrorFileId]);
         ResultFiles.AssertEveryRequestOnceInInputOrder(50, [], errors);
         Assert.All(errors, line => Assert.Equal("batch_cancelled", ResultFiles.ErrorCode(line)));
-        Assert.Empty(await _sandbox.BatchesOfJobAsync(job.JobId, Ct));
+        Assert.Empty(await Sandbox.BatchesOfJobAsync(job.JobId, Ct));
     }
 
     [Fact]
     public async Task JobPastItsCompletionWindowEndsExpiredWithItsPartialOutput()
     {
-        _sandbox.SetFaults(f => f.LineLatencyMs = 20);
-        await using var pipeline = await PipelineHost.StartAsync(redis, _sandbox, new Dictionary<string, string?>
+        Sandbox.SetFaults(f => f.LineLatencyMs = 20);
+        await using var pipeline = await PipelineHost.StartAsync(redis, Sandbox, new Dictionary<string, string?>
         {
             ["Submitter:MaxLinesPerChunk"] = "50",
             ["Results:CompletionWindowOverride"] = "01:00:00",

@@ -11,30 +11,18 @@ namespace BatchAspire.Submitter.Tests;
 /// The provider refuses creates (429, enqueued-token limit): the submitter delays the chunks and sends them again until
 /// they are taken, without counting a refusal as an attempt. Every test owns its Sandbox, because fault knobs are global to one.
 /// </summary>
-public sealed class RefusalTests(RedisFixture redis) : IAsyncLifetime
+public sealed class RefusalTests(RedisFixture redis) : SandboxOwningTests
 {
-    private SandboxServer _sandbox = null!;
-
-    private static CancellationToken Ct => TestContext.Current.CancellationToken;
-
-    public ValueTask InitializeAsync()
-    {
-        _sandbox = SandboxServer.Start();
-        return ValueTask.CompletedTask;
-    }
-
-    public async ValueTask DisposeAsync() => await _sandbox.DisposeAsync();
-
     [Fact]
     public async Task CreatesRefusedWith429AreDelayedAndThenSucceed()
     {
-        _sandbox.SetFaults(f =>
+        Sandbox.SetFaults(f =>
         {
             f.ApiFailNext429 = 3;
             f.ApiFailMethod = "POST";
             f.ApiFailPathPrefix = "/v1/batches";
         });
-        await using var pipeline = await PipelineHost.StartAsync(redis, _sandbox);
+        await using var pipeline = await PipelineHost.StartAsync(redis, Sandbox);
         var job = await pipeline.CreateJobAsync(PipelineJsonl.File(100), Ct);
         var spans = new System.Collections.Concurrent.ConcurrentQueue<Activity>();
         using var listener = new ActivityListener
@@ -57,20 +45,20 @@ public sealed class RefusalTests(RedisFixture redis) : IAsyncLifetime
         var jobTrace = ActivityContext.Parse(ended[JobFields.TraceParent]!, null).TraceId;
         Assert.Contains(spans, s => s.OperationName == "resend delayed chunk" && s.TraceId == jobTrace);
         Assert.Contains(spans, s => s.OperationName == "submit chunk" && s.TraceId == jobTrace);
-        Assert.Single(await _sandbox.BatchesOfJobAsync(job.JobId, Ct));
-        using var stats = JsonDocument.Parse(await _sandbox.GetStatsAsync(Ct));
+        Assert.Single(await Sandbox.BatchesOfJobAsync(job.JobId, Ct));
+        using var stats = JsonDocument.Parse(await Sandbox.GetStatsAsync(Ct));
         Assert.Equal(3, stats.RootElement.GetProperty("api_faults").GetProperty("429").GetInt64());
     }
 
     [Fact]
     public async Task TokenLimitRefusalsDelayChunksUntilCapacityFrees()
     {
-        await using var pipeline = await PipelineHost.StartAsync(redis, _sandbox, new Dictionary<string, string?> { ["Submitter:MaxLinesPerChunk"] = "200" });
+        await using var pipeline = await PipelineHost.StartAsync(redis, Sandbox, new Dictionary<string, string?> { ["Submitter:MaxLinesPerChunk"] = "200" });
         var probe = await pipeline.CreateJobAsync(PipelineJsonl.File(200), Ct);
         await pipeline.Bus.Publish(new JobAccepted { JobId = probe.JobId }, Ct);
         var chunkTokens = (await pipeline.WaitForEndAsync(probe.JobId, TimeSpan.FromSeconds(60))).GetInt64(JobFields.InputTokens)!.Value;
         // Room for one chunk's prompt tokens at a time; each batch runs for a while so the others are refused.
-        _sandbox.SetFaults(f =>
+        Sandbox.SetFaults(f =>
         {
             f.EnqueuedTokenLimit = chunkTokens * 3 / 2;
             f.LineLatencyMs = 2;
