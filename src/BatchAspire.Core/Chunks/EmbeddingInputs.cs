@@ -1,4 +1,5 @@
 using System.Text.Json;
+using BatchAspire.Core.Jsonl;
 
 namespace BatchAspire.Core.Chunks;
 
@@ -18,25 +19,7 @@ public static class EmbeddingInputs
         var reader = new Utf8JsonReader(line, new JsonReaderOptions { MaxDepth = 128 });
         try
         {
-            if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject) return 1;
-            while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
-            {
-                var isBody = reader.ValueTextEquals("body"u8);
-                reader.Read();
-                if (!isBody || reader.TokenType != JsonTokenType.StartObject)
-                {
-                    reader.Skip();
-                    continue;
-                }
-                while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
-                {
-                    var isInput = reader.ValueTextEquals("input"u8);
-                    reader.Read();
-                    if (isInput) return CountValue(ref reader);
-                    reader.Skip();
-                }
-                return 1;
-            }
+            if (RequestBody.TryReadProperty(ref reader, "input"u8)) return CountValue(ref reader);
         }
         catch (JsonException)
         {

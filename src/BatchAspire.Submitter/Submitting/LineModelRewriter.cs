@@ -1,4 +1,5 @@
 using System.Text.Json;
+using BatchAspire.Core.Jsonl;
 
 namespace BatchAspire.Submitter.Submitting;
 
@@ -51,31 +52,10 @@ public sealed class LineModelRewriter
         var reader = new Utf8JsonReader(line, new JsonReaderOptions { MaxDepth = 256 });
         try
         {
-            if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject) return false;
-            while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
-            {
-                var isBody = reader.ValueTextEquals("body"u8);
-                reader.Read();
-                if (!isBody || reader.TokenType != JsonTokenType.StartObject)
-                {
-                    reader.Skip();
-                    continue;
-                }
-                while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
-                {
-                    var isModel = reader.ValueTextEquals("model"u8);
-                    reader.Read();
-                    if (isModel && reader.TokenType == JsonTokenType.String)
-                    {
-                        start = (int)reader.TokenStartIndex;
-                        length = (int)reader.BytesConsumed - start;
-                        return true;
-                    }
-                    reader.Skip();
-                }
-                return false;
-            }
-            return false;
+            if (!RequestBody.TryReadProperty(ref reader, "model"u8) || reader.TokenType != JsonTokenType.String) return false;
+            start = (int)reader.TokenStartIndex;
+            length = (int)reader.BytesConsumed - start;
+            return true;
         }
         catch (JsonException)
         {
