@@ -4,19 +4,22 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.Extensions.Logging;
 
-namespace BatchAspire.Cli.Tests.Support;
+namespace BatchAspire.Testing.Loopback;
 
 /// <summary>
-/// The Sandbox on Kestrel at 127.0.0.1 and a free port, with its own data folder, shared by a test class: the tool
-/// talks to it over a real socket, as to any OpenAI-compatible server. Each API key is its own empty project there.
+/// The Sandbox on Kestrel at 127.0.0.1 and a free port, with its own data folder, shared by a test class: the code under
+/// test talks to it over a real socket, as to any provider. Each API key is its own empty project there.
 /// </summary>
 public sealed class SandboxServer : IAsyncLifetime
 {
     private Factory? _factory;
 
-    public string DataDirectory { get; } = Directory.CreateTempSubdirectory("batchaspire-cli-sandbox-").FullName;
+    public string DataDirectory { get; } = Directory.CreateTempSubdirectory("batchaspire-loopback-sandbox-").FullName;
 
-    public Uri BaseUrl { get; private set; } = null!;
+    public Uri RootUrl { get; private set; } = null!;
+
+    /// <summary>The OpenAI API base (root + /v1).</summary>
+    public Uri BaseUrl => new(RootUrl, "v1");
 
     public ValueTask InitializeAsync()
     {
@@ -24,24 +27,25 @@ public sealed class SandboxServer : IAsyncLifetime
         _factory = new Factory(new Dictionary<string, string?>
         {
             ["Sandbox:DataDirectory"] = DataDirectory,
+            ["Sandbox:CheckpointIntervalMs"] = "100",
             ["Logging:LogLevel:Default"] = "Warning",
         });
         _factory.UseKestrel(options => options.Listen(IPAddress.Loopback, port));
         _factory.StartServer();
-        BaseUrl = new Uri($"http://127.0.0.1:{port}/v1");
+        RootUrl = new Uri($"http://127.0.0.1:{port}/");
         return ValueTask.CompletedTask;
     }
+
+    /// <summary>A fresh key, so a test sees only its own files and batches.</summary>
+    public static string NewApiKey() => "sk-test-" + Guid.NewGuid().ToString("N");
 
     /// <summary>Replaces the Sandbox's fault knobs (docs/sandbox.md, "Fault knobs"; snake_case JSON).</summary>
     public async Task SetFaultsAsync(object faults, CancellationToken ct)
     {
-        using var http = new HttpClient { BaseAddress = new Uri(BaseUrl, "/") };
+        using var http = new HttpClient { BaseAddress = RootUrl };
         using var response = await http.PutAsJsonAsync("sandbox/faults", faults, ct);
         response.EnsureSuccessStatusCode();
     }
-
-    /// <summary>A fresh key, so a test sees only its own files and batches.</summary>
-    public static string NewApiKey() => "sk-cli-" + Guid.NewGuid().ToString("N");
 
     public async ValueTask DisposeAsync()
     {
