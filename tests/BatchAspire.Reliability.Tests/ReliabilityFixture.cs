@@ -197,9 +197,12 @@ public class ReliabilityFixture : IAsyncLifetime
 
     private static string RandomToken() => Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(20));
 
+    /// <summary>The suffix of this collection's report and console log, so no two collections write the same files.</summary>
+    protected virtual string? ReportVariant => BlobProvider == BlobStoreProviders.Azure ? "azure" : null;
+
     public async ValueTask DisposeAsync()
     {
-        var variant = BlobProvider == BlobStoreProviders.Azure ? "azure" : null;
+        var variant = ReportVariant;
         Ledger.WriteReport(variant);
         // Every service's console output of the run, for whoever has to find out why a scenario failed.
         if (Control is not null)
@@ -254,6 +257,8 @@ public sealed class HighAvailabilityFixture : ReliabilityFixture
     public override string[] AllResources => [.. RedisNodes, .. Sentinels, .. BrokerNodes, .. Services];
 
     protected override IEnumerable<string> VariantArguments() => ["Infra:HighAvailability=true"];
+
+    protected override string? ReportVariant => "ha";
 }
 
 [CollectionDefinition(nameof(HighAvailabilityCollection))]

@@ -93,7 +93,9 @@ public sealed class PartialOutputTests(RedisFixture redis) : IAsyncLifetime
         // The test is about retries: some requests went out again, and some ran out of attempts.
         Assert.Contains(await _pipeline.ChunkRecordsAsync(jobId), c => c.Attempt == 3);
         Assert.NotEmpty(errors);
-        Assert.True(readsWhileRunning >= 3, $"lines came in {readsWhileRunning} reads while the job ran, not 3 or more");
+        // Two reads with lines while the job ran and the last one: the cursor was resumed twice. (Under load the first
+        // attempts' chunks, running side by side at the provider, can end together, so more is not certain.)
+        Assert.True(readsWhileRunning >= 2, $"lines came in {readsWhileRunning} reads while the job ran, not 2 or more");
         // Each request once, and each line as the job's files hold it: no line a retry replaced, none twice.
         Assert.Equal(300, read.Select(ResultFiles.CustomId).Distinct().Count());
         Assert.Equal(output.Concat(errors).Order(StringComparer.Ordinal), read.Order(StringComparer.Ordinal));

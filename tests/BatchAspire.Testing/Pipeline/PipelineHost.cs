@@ -21,6 +21,8 @@ namespace BatchAspire.Testing.Pipeline;
 /// </summary>
 public sealed class PipelineHost : IAsyncDisposable
 {
+    private static readonly SemaphoreSlim StartLock = new(1, 1);
+
     private readonly IHost _host;
 
     private PipelineHost(IHost host, IsolatedRedis redis, TempBlobStore blobs, SandboxServer sandbox)
@@ -115,7 +117,18 @@ public sealed class PipelineHost : IAsyncDisposable
             });
         });
         var host = builder.Build();
-        await host.StartAsync(TestContext.Current.CancellationToken);
+        // One host starts at a time: options validation runs DataAnnotations' cached attribute instances, and
+        // RangeAttribute sets up its TimeSpan conversion lazily without a lock, so two hosts validating at once in one
+        // process can make it throw (InvalidCastException). A service process validates once, on one thread.
+        await StartLock.WaitAsync(TestContext.Current.CancellationToken);
+        try
+        {
+            await host.StartAsync(TestContext.Current.CancellationToken);
+        }
+        finally
+        {
+            StartLock.Release();
+        }
         return new PipelineHost(host, redis, blobs, sandbox);
     }
 
